@@ -1,0 +1,86 @@
+// Contract of the Segmind client. Everything above src/client talks to Segmind only through this.
+
+export type ErrorCode =
+  | 'auth' // 401, 403
+  | 'credits' // 406 (insufficient credits, spend limit, invalid content type)
+  | 'rate_limited' // 429
+  | 'not_found' // 404 unknown model or request id
+  | 'expired' // 404 for a request older than Segmind's 1 h retention
+  | 'retired' // 410
+  | 'bad_request' // 400, 405 and any other 4xx
+  | 'server' // 5xx
+  | 'network' // connection refused/reset, DNS
+  | 'timeout' // connect/headers/body timeout
+  | 'invalid_response' // HTML, empty body, malformed JSON, schema mismatch
+  | 'aborted'; // the caller's AbortSignal fired
+
+export interface ClientOptions {
+  /** Secret. Sent only as `x-api-key` to the origins of baseUrl and uploadUrl. */
+  apiKey: string;
+  /** Default https://api.segmind.com. https only except loopback hosts. */
+  baseUrl?: string;
+  /** Default https://workflows-api.segmind.com/upload-asset. https only except loopback hosts. */
+  uploadUrl?: string;
+  /** Request budget shared by every call of this client. Default 5 (Segmind Free). */
+  requestsPerMinute?: number;
+  /**
+   * Multiplies every API-time constant (budget window, backoff, Retry-After seconds) so that tests
+   * and the sandbox can run a minute in 60 ms. Real network timeouts are not scaled. Default 1.
+   */
+  timeScale?: number;
+  /** ms; defaults connect 10 s, headers 30 s, body 60 s (download body 5 min). */
+  timeouts?: { connect?: number; headers?: number; body?: number };
+  /** Max attempts for retryable calls (GETs, and submits before the server got them). Default 5. */
+  maxAttempts?: number;
+  /** Optional log sink; never receives the key. */
+  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Budget priority: lower goes first. Submits and result fetches default 3, polls 5. */
+  priority?: number;
+}
+
+/** What a model node puts on msg and the await node reads. */
+export interface JobHandle {
+  model: string;
+  requestId: string;
+  statusUrl: string;
+  responseUrl: string;
+  /** ISO 8601 */
+  submittedAt: string;
+}
+
+export type JobState = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | string;
+
+export interface StatusResult {
+  status: JobState;
+  /** true only for COMPLETED and FAILED; unknown strings are not final */
+  final: boolean;
+  /** Segmind's error text when FAILED */
+  error?: string;
+  metrics?: Record<string, unknown>;
+  /** the whole parsed body */
+  raw: Record<string, unknown>;
+}
+
+export interface ResultBody {
+  status: JobState;
+  final: boolean;
+  /** URL of the output, or base64 data when base64: true was sent */
+  output?: unknown;
+  error?: string | null;
+  metrics?: Record<string, unknown>;
+  raw: Record<string, unknown>;
+}
+
+export type UploadInput = Buffer | { data: Buffer; mime: string } | string; // string = data URL
+
+export interface Download {
+  stream: NodeJS.ReadableStream;
+  contentType?: string;
+  contentLength?: number;
+  /** the final URL after redirects */
+  url: string;
+}

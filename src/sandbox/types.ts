@@ -1,0 +1,129 @@
+// Contract of the Segmind-compatible sandbox (src/sandbox). The sandbox never imports
+// src/client, src/models or src/jobs: it is the other side of the wire.
+
+export interface SandboxOptions {
+  /** default '127.0.0.1' */
+  host?: string;
+  /** API port, default 0 (ephemeral) */
+  port?: number;
+  /** port of the second listener that serves output files (another origin, like a CDN); default 0 */
+  filesPort?: number;
+  /** accepted x-api-key values; default ['SG_sandbox'] */
+  apiKeys?: string[];
+  /** multiplies every API-time duration (job run times, retention, rate window); default 1 */
+  timeScale?: number;
+  /** typical run time per model slug in API seconds; defaults to the five pages' times, 20 s for others */
+  typicalSeconds?: Record<string, number>;
+  /** job durations: lognormal around typical, sigma (default 0.36 => 5th-95th ~0.55x-1.8x); 0 = exact */
+  durationSigma?: number;
+  /** PRNG seed for durations; default 1 */
+  seed?: number;
+  /** retention in API seconds after submission; default 3600. After it status and result answer 404. */
+  retentionSeconds?: number;
+  /** requests per minute per key (every endpoint but output files counts); default null = unlimited */
+  rateLimitPerMinute?: number | null;
+  /** model slugs answered 404 'model not found'; default [] */
+  unknownModels?: string[];
+  /** model slugs answered 410 'model retired'; default [] */
+  retiredModels?: string[];
+  /** bytes served as every job's output; default the MP4 shipped in assets/sample.mp4 */
+  output?: Buffer;
+  /** serve outputs from the API origin itself instead of the files listener; default false */
+  outputsOnApiOrigin?: boolean;
+  /** quiet: no console logging; default true */
+  quiet?: boolean;
+}
+
+export type Endpoint = 'submit' | 'status' | 'result' | 'upload' | 'v1' | 'output' | 'other';
+
+export interface RecordedRequest {
+  seq: number;
+  /** ms since epoch */
+  time: number;
+  method: string;
+  /** path including query */
+  path: string;
+  endpoint: Endpoint;
+  /** 'api' or 'files' listener */
+  listener: 'api' | 'files';
+  /** model slug for submit/v1, request id for status/result */
+  model?: string;
+  requestId?: string;
+  /** all headers except x-api-key, lower-case names */
+  headers: Record<string, string>;
+  /** whether an x-api-key header was present, and whether it was an accepted key */
+  apiKeyPresent: boolean;
+  apiKeyValid: boolean;
+  /** parsed JSON body, or undefined; bodies over 64 KiB recorded as { bytes: n } */
+  body?: unknown;
+  /** HTTP status answered, or 0 if the connection was destroyed without an answer */
+  status: number;
+}
+
+/** A scripted fault for the next matching request(s). */
+export interface RequestFault {
+  /** which endpoint(s) it applies to; default any except 'output' */
+  endpoint?: Endpoint | Endpoint[];
+  /** only for this model (submit) or request id (status/result) */
+  model?: string;
+  requestId?: string;
+  /** how many matching requests it applies to; default 1; Infinity for all */
+  times?: number;
+  kind:
+    | { type: 'http'; status: number; body?: unknown; headers?: Record<string, string> } // e.g. 401 {error}
+    | { type: 'rate_limit'; retryAfterSeconds?: number; resetInSeconds?: number } // 429 with x-rate-limit-reset-at-utc (+Retry-After if given)
+    | { type: 'reset_before' } // destroy the socket before the request is handled (no job created)
+    | { type: 'reset_after' } // handle the request (a submit creates the job) then destroy the socket, no answer
+    | { type: 'slow_headers'; delayMs: number } // wait before answering normally
+    | { type: 'malformed_json' } // 200, content-type json, body not JSON
+    | { type: 'empty_body' } // 200 with an empty body
+    | { type: 'html_405' } // 405 with an HTML page
+    | { type: 'truncate_body'; afterBytes?: number }; // output only: send headers with full length, then destroy midway
+}
+
+/** Scripted behaviour for the next submitted job(s). */
+export interface JobScript {
+  model?: string;
+  /** how many next jobs; default 1 */
+  times?: number;
+  outcome: 'complete' | 'fail' | 'never' | 'unknown_status';
+  /** FAILED error text; default 'Sandbox: job failed' */
+  error?: string;
+  /** override run time in API seconds */
+  durationSeconds?: number;
+  /** for unknown_status: the string reported while running; default 'STARTING' */
+  statusString?: string;
+}
+
+export interface SandboxJob {
+  requestId: string;
+  model: string;
+  payload: unknown;
+  submittedAt: number;
+  /** when it completes (ms since epoch) */
+  doneAt: number;
+  outcome: JobScript['outcome'];
+  error?: string;
+}
+
+export interface Sandbox {
+  /** e.g. http://127.0.0.1:43123 (no trailing slash) */
+  url: string;
+  /** url + '/upload-asset' */
+  uploadUrl: string;
+  /** origin of the files listener, e.g. http://127.0.0.1:43124 */
+  filesUrl: string;
+  apiKeys: string[];
+  requests: RecordedRequest[];
+  jobs: Map<string, SandboxJob>;
+  fault(f: RequestFault): void;
+  scriptJob(s: JobScript): void;
+  clearFaults(): void;
+  /** forget recorded requests (jobs stay) */
+  resetRequests(): void;
+  setRateLimit(perMinute: number | null): void;
+  /** count of recorded requests matching a filter */
+  count(filter?: Partial<Pick<RecordedRequest, 'endpoint' | 'method' | 'listener' | 'model'>>): number;
+  close(): Promise<void>;
+}
+
