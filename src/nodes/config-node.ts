@@ -1,3 +1,108 @@
-import type { NodeAPI } from 'node-red';
-// STUB: replaced by its owner.
-export function registerConfigNode(_RED: NodeAPI): void {}
+// The segmind-config node: holds the API key (credential), the API hosts and the request budget,
+// and owns the one SegmindClient (one keep-alive dispatcher, one budget) every other node shares.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { SegmindClient } from '../client/client';
+import { validateApiUrl } from '../client/urls';
+
+export const DEFAULT_BASE_URL = 'https://api.segmind.com';
+export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
+
+interface ConfigDef extends NodeDef {
+  baseUrl?: string;
+  uploadUrl?: string;
+  rpm?: string | number;
+  timeScale?: string | number;
+}
+
+interface ConfigCredentials {
+  apiKey?: string;
+}
+
+export interface SegmindConfigNode extends Node<ConfigCredentials> {
+  client: SegmindClient;
+  timeScale: number;
+  baseUrl: string;
+  uploadUrl: string;
+  rpm: number;
+  /** why the node cannot be used (bad URL); undefined when fine */
+  problem?: string;
+}
+
+function positive(value: unknown, fallback: number): number {
+  const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export function registerConfigNode(RED: NodeAPI): void {
+  function SegmindConfig(this: SegmindConfigNode, def: ConfigDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.baseUrl = (def.baseUrl || DEFAULT_BASE_URL).trim();
+    node.uploadUrl = (def.uploadUrl || DEFAULT_UPLOAD_URL).trim();
+    node.rpm = positive(def.rpm, 5);
+    node.timeScale = positive(def.timeScale, 1);
+    // The key lives only in this closure and the client; an empty credential falls back to the
+    // environment so keys can stay out of flow files entirely.
+    const apiKey = (node.credentials?.apiKey || process.env.SEGMIND_API_KEY || '').trim();
+    try {
+      validateApiUrl(node.baseUrl, 'baseUrl');
+      validateApiUrl(node.uploadUrl, 'uploadUrl');
+    } catch (err) {
+      node.problem = (err as Error).message;
+      node.error(node.problem);
+    }
+    if (!apiKey) {
+      node.problem = node.problem ?? RED._('segmind-config.errors.noKey');
+    }
+    node.client = new SegmindClient({
+      apiKey,
+      // a refused URL is replaced by the default so no request can reach an unvetted host
+      baseUrl: safeUrl(node.baseUrl, DEFAULT_BASE_URL),
+      uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
+      requestsPerMinute: node.rpm,
+      timeScale: node.timeScale,
+      log: (level, message) => {
+        if (level === 'warn') node.warn(message);
+        else node.debug(message);
+      },
+    });
+    node.on('close', (done: () => void) => {
+      node.client.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+  RED.nodes.registerType('segmind-config', SegmindConfig as never, {
+    credentials: { apiKey: { type: 'password' } },
+  });
+}
+
+function safeUrl(url: string, fallback: string): string {
+  try {
+    validateApiUrl(url, 'url');
+    return url;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The config node a node points at, or null with a reason the caller shows via done(err).
+ * A config that cannot work (no key, refused URL) is reported before any request is made.
+ */
+export function getConfig(
+  RED: NodeAPI,
+  _node: Node,
+  id: string | undefined,
+): SegmindConfigNode | null {
+  if (!id) return null;
+  const config = RED.nodes.getNode(id) as SegmindConfigNode | null;
+  return config ?? null;
+}
+
+/** Why this config cannot be used, or undefined. */
+export function configProblem(RED: NodeAPI, config: SegmindConfigNode | null): string | undefined {
+  if (!config) return RED._('segmind-config.errors.missing');
+  return config.problem;
+}

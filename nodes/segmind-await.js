@@ -1,0 +1,1 @@
+module.exports = require('./lib/segmind.js').nodeSet('segmind-await');
