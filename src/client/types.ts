@@ -29,7 +29,7 @@ export interface ClientOptions {
    */
   timeScale?: number;
   /** ms; defaults connect 10 s, headers 30 s, body 60 s (download body 5 min). */
-  timeouts?: { connect?: number; headers?: number; body?: number };
+  timeouts?: { connect?: number; headers?: number; body?: number; downloadBody?: number };
   /** Max attempts for retryable calls (GETs, and submits before the server got them). Default 5. */
   maxAttempts?: number;
   /** Optional log sink; never receives the key. */

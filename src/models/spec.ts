@@ -50,6 +50,13 @@ export interface BooleanParam extends ParamBase {
 
 export type ParamSpec = MediaParam | NumberParam | StringParam | BooleanParam;
 
+/** A model's human texts in one more language (the spec itself is English). */
+export interface SpecTranslation {
+  summary: string;
+  /** per parameter name: editor label and description */
+  params: Record<string, { label: string; description: string }>;
+}
+
 export interface ModelSpec {
   /** Segmind model slug used in POST /v2/{slug} */
   slug: string;
@@ -68,4 +75,6 @@ export interface ModelSpec {
   /** the model page */
   pageUrl: string;
   params: ParamSpec[];
+  /** Translations by locale (e.g. 'de') for the generated editor, help and locale files */
+  translations?: Record<string, SpecTranslation>;
 }

@@ -1,3 +1,104 @@
-import type { NodeAPI } from 'node-red';
-// STUB: replaced by its owner.
-export function registerGenericNode(_RED: NodeAPI): void {}
+// 'segmind model': submits any Segmind model (slug from the node or msg.model) with a JSON payload
+// from the node merged under msg.payload. Top-level Buffer / data URI values are uploaded first
+// and replaced by their URLs. Same msg.segmind, errors and status as the model nodes.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { classify, describeValue, DEFAULT_MAX_MEDIA_MB, type ClassifiedField } from '../media';
+import { configProblem, getConfig } from './config-node';
+import { runtimeText, type Translate } from './runtime-text';
+import { handleInput, isPlainObject } from './input-handling';
+import { NodeInputError, scrubSecret, toInputError } from './input-errors';
+import { SubmitStatus } from './submit-status';
+import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
+import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
+
+interface GenericDef extends NodeDef {
+  config?: string;
+  model?: string;
+  payload?: string;
+  maxMediaMB?: string | number;
+}
+
+export function registerGenericNode(RED: NodeAPI): void {
+  function GenericNode(this: Node, def: GenericDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const t = runtimeText(RED);
+    const config = getConfig(RED, node, def.config);
+    const status = new SubmitStatus(node, t);
+    const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
+    const editorPayload = parseEditorJson(def.payload);
+
+    handleInput(
+      node,
+      async (msg, send, signal) => {
+        let started = false;
+        try {
+          const problem = configProblem(RED, config);
+          if (!config || problem) {
+            throw new NodeInputError(problem ?? t('errors.noConfig'), t('status.last.config'));
+          }
+          const fromMsg = (msg as { model?: unknown }).model;
+          const model = fromMsg !== undefined && fromMsg !== null && fromMsg !== '' ? fromMsg : def.model;
+          const slug = checkSlug(model);
+          if (slug === undefined) throw invalid(t, 'model', t('errors.model', { value: describeValue(model) }));
+          if (!editorPayload.ok) {
+            const message = editorPayload.notObject
+              ? t('errors.payloadNotObject', { value: editorPayload.message })
+              : t('errors.editorJson', { message: editorPayload.message });
+            throw invalid(t, 'payload', message);
+          }
+          const fromPayload = isPlainObject(msg.payload) ? msg.payload : {};
+          const merged: Record<string, unknown> = { ...editorPayload.value, ...fromPayload };
+
+          // media at the top level is uploaded; everything else must be plain JSON
+          const params: Record<string, unknown> = {};
+          const fields: ClassifiedField[] = [];
+          for (const [key, value] of Object.entries(merged)) {
+            if (isMediaValue(value)) {
+              const source = Object.prototype.hasOwnProperty.call(fromPayload, key) ? `msg.payload.${key}` : 'the node setting';
+              try {
+                fields.push({ field: key, media: await classify(value, { field: key, kind: 'any', maxBytes, source }) });
+              } catch (err) {
+                throw toInputError(t, err);
+              }
+              continue;
+            }
+            const bad = jsonProblem(value, key);
+            if (bad) throw invalid(t, bad.path, t('errors.payloadNotSerialisable', { field: bad.path, value: describeValue(bad.value) }));
+            params[key] = value;
+          }
+          checkPayload(t, undefined, params, fields);
+
+          status.started();
+          started = true;
+          const handle = await submitJob(t, config.client, slug, undefined, params, fields, signal);
+          msg.segmind = handle;
+          status.succeeded(handle.requestId);
+          send(msg);
+        } catch (err) {
+          const failure = scrubSecret(toInputError(t, err), config?.credentials?.apiKey);
+          if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);
+          throw failure;
+        }
+      },
+    );
+  }
+
+  RED.nodes.registerType('segmind model', GenericNode as never);
+}
+
+function invalid(t: Translate, field: string, message: string): NodeInputError {
+  return new NodeInputError(message, t('status.last.invalid', { field }), { field });
+}
+
+/** Values the generic node uploads: Buffers (also JSON-serialised ones), byte arrays, data URIs. */
+function isMediaValue(v: unknown): boolean {
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return true;
+  if (typeof v === 'string') return /^\s*data:/i.test(v);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  );
+}

@@ -1,2 +1,12 @@
-// STUB: replaced by its owner.
-export {};
+// The Segmind-compatible sandbox: `startSandbox(options)` starts it, `sandbox.close()` stops it.
+export { startSandbox } from './server';
+export { REQUIRED_FIELDS, TYPICAL_SECONDS } from './models';
+export type {
+  Endpoint,
+  JobScript,
+  RecordedRequest,
+  RequestFault,
+  Sandbox,
+  SandboxJob,
+  SandboxOptions,
+} from './types';

@@ -28,8 +28,22 @@ export interface SandboxOptions {
   retiredModels?: string[];
   /** bytes served as every job's output; default the MP4 shipped in assets/sample.mp4 */
   output?: Buffer;
-  /** serve outputs from the API origin itself instead of the files listener; default false */
+  /**
+   * Stream a generated output of this many bytes (the output bytes, then zero padding) without
+   * holding it in memory, e.g. 1 GB for a download benchmark. Default: the output's own length.
+   */
+  outputBytes?: number;
+  /**
+   * Where output URLs point: 'files' (default) the files listener (another origin, like a CDN);
+   * 'api' the API origin itself; 'api-redirect' the API origin answering 302 to the files origin.
+   */
+  outputVia?: 'files' | 'api' | 'api-redirect';
+  /** @deprecated use outputVia: 'api' */
   outputsOnApiOrigin?: boolean;
+  /** which key(s) the upload answer carries: docs show `urls`, the SDK reads `file_urls`; default 'both' */
+  uploadAnswerKey?: 'urls' | 'file_urls' | 'both';
+  /** record requests (sandbox.requests); default true. false for benchmarks. */
+  record?: boolean;
   /** quiet: no console logging; default true */
   quiet?: boolean;
 }
@@ -104,6 +118,10 @@ export interface SandboxJob {
   doneAt: number;
   outcome: JobScript['outcome'];
   error?: string;
+  /** when it leaves QUEUED for PROCESSING (ms since epoch): about 10% into its run */
+  startedAt?: number;
+  /** its run time in API seconds (Infinity for 'never') */
+  durationSeconds?: number;
 }
 
 export interface Sandbox {
@@ -122,6 +140,8 @@ export interface Sandbox {
   /** forget recorded requests (jobs stay) */
   resetRequests(): void;
   setRateLimit(perMinute: number | null): void;
+  /** forget faults, job scripts, recorded requests and rate windows; with jobs: true also jobs and uploads */
+  reset(options?: { jobs?: boolean }): void;
   /** count of recorded requests matching a filter */
   count(filter?: Partial<Pick<RecordedRequest, 'endpoint' | 'method' | 'listener' | 'model'>>): number;
   close(): Promise<void>;

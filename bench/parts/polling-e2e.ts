@@ -1,0 +1,125 @@
+// Part (a), end to end: jobs with scripted durations run on the sandbox (own process) at a compressed
+// time scale; their handles go into the real await node in the real Node-RED runtime. Requests per
+// job come from the sandbox's own count; delay = when the node sent the message minus the job's
+// completion time, in API seconds. A plain fixed-2 s loop runs on the same durations for comparison.
+import type { JobHandle } from '../../src/client/types';
+import { benchFlow, IDS } from '../lib/flows';
+import { MODELS, payloadFor } from '../lib/payloads';
+import { sleep } from '../lib/probes';
+import { startRuntime } from '../lib/runtime';
+import { startSandboxProcess, type SandboxProcess } from '../lib/sandbox-proc';
+import { mean, percentile } from '../lib/stats';
+import { durationsFor, seedFor } from './polling-sim';
+
+export interface E2EFigures {
+  model: string;
+  jobs: number;
+  /** jobs that reached the completed output */
+  completed: number;
+  requests: number;
+  meanDelay: number;
+  p95Delay: number;
+}
+
+export interface PollingE2E {
+  timeScale: number;
+  node: E2EFigures[];
+  fixed2: E2EFigures[];
+  /** durations used, per model (API seconds) */
+  durations: Record<string, number[]>;
+  /** messages on the node's other outputs (failed / timed out), if any */
+  otherOutputs: number;
+}
+
+const payloads = Object.fromEntries(MODELS.map((m) => [m, payloadFor(m)]));
+
+function figures(model: string, handles: JobHandle[], doneAt: Map<string, number>, seenAt: Map<string, number>, perId: Record<string, { status: number }>, timeScale: number): E2EFigures {
+  const ids = handles.map((h) => h.requestId);
+  const delays = ids.filter((id) => seenAt.has(id)).map((id) => (seenAt.get(id)! - doneAt.get(id)!) / 1000 / timeScale);
+  return {
+    model,
+    jobs: ids.length,
+    completed: delays.length,
+    requests: mean(ids.map((id) => perId[id]?.status ?? 0)),
+    meanDelay: mean(delays),
+    p95Delay: percentile(delays, 95),
+  };
+}
+
+async function jobTimes(sandbox: SandboxProcess, handles: JobHandle[]): Promise<Map<string, number>> {
+  const jobs = await sandbox.jobs(handles.map((h) => h.requestId));
+  return new Map(jobs.map((j) => [j.requestId, j.doneAt]));
+}
+
+/** Waits until `done()` or until `limitMs` passes. */
+async function until(done: () => boolean, limitMs: number): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!done() && Date.now() < end) await sleep(20);
+}
+
+export async function runPollingE2E(o: { jobsPerModel: number; fixedPerModel: number; timeScale: number }): Promise<PollingE2E> {
+  const ts = o.timeScale;
+  const durations: Record<string, number[]> = {};
+  // the first n durations of each model's simulation sample: the same jobs the simulation starts with
+  for (const m of MODELS) durations[m] = durationsFor(m, Math.max(o.jobsPerModel, o.fixedPerModel), seedFor(m));
+  const longest = Math.max(...Object.values(durations).flat());
+
+  const sandbox = await startSandboxProcess({ timeScale: ts, rateLimitPerMinute: null });
+  let otherOutputs = 0;
+  const node: E2EFigures[] = [];
+  const fixed2: E2EFigures[] = [];
+  try {
+    // --- the await node
+    const runtime = await startRuntime(benchFlow({ sandbox, rpm: 1_000_000, timeScale: ts, resultMode: 'url', timeoutSeconds: 3600 }));
+    try {
+      const seenAt = new Map<string, number>();
+      runtime.onSend(IDS.await, (m) => {
+        const id = m.msg?.segmind?.requestId as string | undefined;
+        if (m.port === 0 && id) seenAt.set(id, m.time);
+        else otherOutputs++;
+      });
+      const jobs = MODELS.flatMap((model) => durations[model].slice(0, o.jobsPerModel).map((d) => ({ model, durationSeconds: d })));
+      const handles = await sandbox.submitMany({ jobs, payloads, concurrency: 16 });
+      for (const h of handles) runtime.inject(IDS.await, { segmind: h, payload: h.requestId });
+      await until(() => seenAt.size + otherOutputs >= handles.length, (longest * 1.5 + 60) * 1000 * ts + 10_000);
+      const doneAt = await jobTimes(sandbox, handles);
+      const { perId } = await sandbox.counters();
+      for (const model of MODELS) node.push(figures(model, handles.filter((h) => h.model === model), doneAt, seenAt, perId, ts));
+    } finally {
+      await runtime.stop();
+    }
+
+    // --- a plain fixed-2 s poller (Segmind's examples) on the same durations
+    if (o.fixedPerModel > 0) {
+      const jobs = MODELS.flatMap((model) => durations[model].slice(0, o.fixedPerModel).map((d) => ({ model, durationSeconds: d })));
+      const handles = await sandbox.submitMany({ jobs, payloads, concurrency: 16 });
+      const seenAt = new Map<string, number>();
+      await Promise.all(handles.map((h) => pollFixed(h, 2, ts, sandbox.apiKey).then((t) => t !== undefined && seenAt.set(h.requestId, t))));
+      const doneAt = await jobTimes(sandbox, handles);
+      const { perId } = await sandbox.counters();
+      for (const model of MODELS) fixed2.push(figures(model, handles.filter((h) => h.model === model), doneAt, seenAt, perId, ts));
+    }
+  } finally {
+    await sandbox.close();
+  }
+  return { timeScale: ts, node, fixed2, durations: Object.fromEntries(MODELS.map((m) => [m, durations[m].slice(0, o.jobsPerModel)])), otherOutputs };
+}
+
+/** Polls status at submit + k * interval (API seconds); on COMPLETED fetches the result. Returns when that answer arrived. */
+async function pollFixed(h: JobHandle, interval: number, ts: number, apiKey: string): Promise<number | undefined> {
+  const start = Date.parse(h.submittedAt);
+  const headers = { 'x-api-key': apiKey };
+  for (let k = 1; k < 100_000; k++) {
+    const at = start + k * interval * 1000 * ts;
+    await sleep(Math.max(0, at - Date.now()));
+    const res = await fetch(h.statusUrl, { headers });
+    const body = (await res.json()) as { status?: string };
+    if (body.status === 'COMPLETED') {
+      const r = await fetch(h.responseUrl, { headers });
+      await r.arrayBuffer();
+      return Date.now();
+    }
+    if (body.status === 'FAILED' || res.status >= 400) return undefined;
+  }
+  return undefined;
+}

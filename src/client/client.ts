@@ -1,0 +1,713 @@
+// SegmindClient: Segmind's v2 async API over one keep-alive undici Agent, with retries that never
+// bill a job twice, one shared request budget, and errors a Node-RED user can act on.
+import type { Agent } from 'undici';
+import { fromBuffer as sniffFileType } from 'file-type';
+import { name as packageName, version as packageVersion } from '../../package.json';
+import { RequestBudget, type BudgetStats } from './budget';
+import { lengthCheckedStream } from './download-stream';
+import {
+  SegmindError,
+  formatSeconds,
+  httpError,
+  invalidResponse,
+  isPost,
+  safeCause,
+  scrub,
+  transportError,
+  type CallContext,
+} from './errors';
+import { setMaxListeners } from 'node:events';
+import { linkSignals } from './signals';
+import { DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
+import { backoffDelay, retryHintTime, sleep } from './retry';
+import { errorToText, failedAnswer, resultAnswer, statusAnswer, submitAnswer, uploadAnswer } from './schemas';
+import type {
+  CallOptions,
+  ClientOptions,
+  Download,
+  JobHandle,
+  JobState,
+  ResultBody,
+  StatusResult,
+  UploadInput,
+} from './types';
+import { DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL, originOf, parseFetchableUrl, validateApiUrl } from './urls';
+
+/** A job as status()/result() accept it: a full handle, a partial one, or a bare request id. */
+export type JobRef =
+  | JobHandle
+  | { requestId: string; statusUrl?: string; responseUrl?: string; submittedAt?: string; model?: string }
+  | string;
+
+export const USER_AGENT = `${packageName}/${packageVersion} (node ${process.version})`;
+
+const DEFAULT_RPM = 5;
+const DEFAULT_MAX_ATTEMPTS = 5;
+const MAX_REDIRECTS = 5;
+/** Longest server-advertised wait (API ms) a call sits through before giving up with rate_limited. */
+const MAX_HINT_WAIT_API_MS = 10 * 60_000;
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+const FINAL_STATES = new Set(['COMPLETED', 'FAILED']);
+const KNOWN_STATES = new Set(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED']);
+const MODEL_SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+type Kind = CallContext['kind'];
+
+interface Exchange {
+  ctx: CallContext;
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+  sendKey: boolean;
+  /** counts against the request budget (every API-host request) */
+  budgeted: boolean;
+  priority: number;
+  /** the caller's signal; exchange() links it with the client's close signal */
+  signal?: AbortSignal;
+  /** JSON calls read the whole body; downloads hand the stream on */
+  readBody: boolean;
+  bodyTimeout: number;
+  /** statuses handed back to the caller instead of becoming an error */
+  accept: (status: number) => boolean;
+}
+
+interface Answer {
+  res: WireResponse;
+  text?: string;
+  attempts: number;
+  dispatchedAt: number;
+  /** the signal that still governs the body (streaming calls) */
+  signal: AbortSignal;
+  /** unlinks the signals; streaming calls call it when the body is done */
+  release(): void;
+}
+
+export class SegmindClient {
+  readonly baseUrl: string;
+  readonly uploadUrl: string;
+  readonly timeScale: number;
+  readonly requestsPerMinute: number;
+  private readonly apiKey: string;
+  private readonly apiOrigins: ReadonlySet<string>;
+  private readonly timeouts: Timeouts;
+  private readonly maxAttempts: number;
+  private readonly agent: Agent;
+  private readonly budget: RequestBudget;
+  private readonly closer = new AbortController();
+  private readonly logSink?: ClientOptions['log'];
+  private closed = false;
+  private closing?: Promise<void>;
+
+  constructor(options: ClientOptions) {
+    if (!options || typeof options !== 'object') throw new TypeError('SegmindClient needs an options object');
+    this.apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
+    this.baseUrl = validateApiUrl('baseUrl', options.baseUrl ?? DEFAULT_BASE_URL);
+    this.uploadUrl = validateApiUrl('uploadUrl', options.uploadUrl ?? DEFAULT_UPLOAD_URL);
+    this.apiOrigins = new Set([new URL(this.baseUrl).origin, new URL(this.uploadUrl).origin]);
+    this.timeScale = positive('timeScale', options.timeScale ?? 1);
+    this.requestsPerMinute = positive('requestsPerMinute', options.requestsPerMinute ?? DEFAULT_RPM);
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new Error(`maxAttempts must be a whole number of at least 1; got ${String(maxAttempts)}`);
+    }
+    this.maxAttempts = maxAttempts;
+    const t = options.timeouts ?? {};
+    this.timeouts = {
+      connect: positive('timeouts.connect', t.connect ?? DEFAULT_TIMEOUTS.connect),
+      headers: positive('timeouts.headers', t.headers ?? DEFAULT_TIMEOUTS.headers),
+      body: positive('timeouts.body', t.body ?? DEFAULT_TIMEOUTS.body),
+      downloadBody: positive('timeouts.downloadBody', t.downloadBody ?? DEFAULT_TIMEOUTS.downloadBody),
+    };
+    this.logSink = options.log;
+    // every in-flight call listens to the close signal for as long as it runs
+    setMaxListeners(0, this.closer.signal);
+    this.agent = createAgent(this.timeouts);
+    this.budget = new RequestBudget({
+      rpm: this.requestsPerMinute,
+      timeScale: this.timeScale,
+      log: (level, message) => this.log(level, message),
+    });
+  }
+
+  /** Read-only counters of the request budget, for tests and benchmarks. */
+  get stats(): BudgetStats {
+    return this.budget.stats;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** POST /v2/{model}: starts a job. Never re-sent after an ambiguous failure. */
+  async submit(model: string, payload: unknown, opts: CallOptions = {}): Promise<JobHandle> {
+    if (typeof model !== 'string' || !MODEL_SLUG.test(model)) {
+      throw new SegmindError({
+        code: 'bad_request',
+        retryable: false,
+        message: `model must be a Segmind model slug such as 'sadtalker' (letters, digits, '.', '-', '_'); got ${describe(model)}`,
+      });
+    }
+    const body = toJson(payload ?? {}, 'payload');
+    const ctx = this.context('submit', `the submit to model '${model}'`, { model });
+    const answer = await this.exchange({
+      ctx,
+      method: 'POST',
+      url: `${this.baseUrl}/v2/${encodeURIComponent(model)}`,
+      body,
+      sendKey: true,
+      budgeted: true,
+      priority: opts.priority ?? 3,
+      signal: opts.signal,
+      readBody: true,
+      bodyTimeout: this.timeouts.body,
+      accept: is2xx,
+    });
+    const json = this.parseJson(answer, ctx);
+    const parsed = submitAnswer.safeParse(json);
+    if (!parsed.success) {
+      throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
+    }
+    const requestId = parsed.data.request_id;
+    return {
+      model,
+      requestId,
+      statusUrl: this.trustedUrl(parsed.data.status_url) ?? this.statusUrlFor(requestId),
+      responseUrl: this.trustedUrl(parsed.data.response_url) ?? this.responseUrlFor(requestId),
+      submittedAt: new Date(answer.dispatchedAt).toISOString(),
+    };
+  }
+
+  /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
+  async status(job: JobRef, opts: CallOptions = {}): Promise<StatusResult> {
+    const ref = this.resolveJob(job);
+    const ctx = this.context('status', `the status check of request ${ref.requestId}`, ref);
+    const answer = await this.exchange({
+      ctx,
+      method: 'GET',
+      url: ref.statusUrl,
+      sendKey: true,
+      budgeted: true,
+      priority: opts.priority ?? 5,
+      signal: opts.signal,
+      readBody: true,
+      bodyTimeout: this.timeouts.body,
+      accept: (s) => is2xx(s) || s === 422,
+    });
+    const json = this.parseJson(answer, ctx);
+    if (answer.res.status === 422) return this.failedOutcome(json, answer, ctx);
+    const parsed = statusAnswer.safeParse(json);
+    if (!parsed.success) throw invalidResponse(ctx, 'JSON without a status field', answer.res.status);
+    const status = normaliseState(parsed.data.status);
+    return {
+      status,
+      final: FINAL_STATES.has(status),
+      error: status === 'FAILED' ? (this.errorText(parsed.data.error) ?? 'Segmind reported the job as FAILED') : undefined,
+      metrics: parsed.data.metrics ?? undefined,
+      raw: json as Record<string, unknown>,
+    };
+  }
+
+  /** GET the job's result. FAILED (HTTP 422) is an outcome, not an error. */
+  async result(job: JobRef, opts: CallOptions = {}): Promise<ResultBody> {
+    const ref = this.resolveJob(job);
+    const ctx = this.context('result', `the result fetch of request ${ref.requestId}`, ref);
+    const answer = await this.exchange({
+      ctx,
+      method: 'GET',
+      url: ref.responseUrl,
+      sendKey: true,
+      budgeted: true,
+      priority: opts.priority ?? 3,
+      signal: opts.signal,
+      readBody: true,
+      bodyTimeout: this.timeouts.body,
+      accept: (s) => is2xx(s) || s === 422,
+    });
+    const json = this.parseJson(answer, ctx);
+    if (answer.res.status === 422) {
+      const failed = this.failedOutcome(json, answer, ctx);
+      return { ...failed, output: failed.raw.output };
+    }
+    const parsed = resultAnswer.safeParse(json);
+    if (!parsed.success) throw invalidResponse(ctx, 'JSON that is not a result object', answer.res.status);
+    const data = parsed.data;
+    const status = data.status
+      ? normaliseState(data.status)
+      : data.output !== undefined && data.output !== null
+        ? 'COMPLETED'
+        : 'UNKNOWN';
+    const error = this.errorText(data.error);
+    return {
+      status,
+      final: FINAL_STATES.has(status),
+      output: data.output,
+      error: status === 'FAILED' ? (error ?? 'Segmind reported the job as FAILED') : (error ?? null),
+      metrics: data.metrics ?? undefined,
+      raw: json as Record<string, unknown>,
+    };
+  }
+
+  /** POST the files to the upload endpoint; returns one URL per input, in order. Never re-sent after an ambiguous failure. */
+  async uploadAsset(inputs: UploadInput[], opts: CallOptions = {}): Promise<string[]> {
+    if (!Array.isArray(inputs)) {
+      throw new SegmindError({ code: 'bad_request', retryable: false, message: `uploadAsset needs an array of inputs; got ${describe(inputs)}` });
+    }
+    if (inputs.length === 0) return [];
+    const dataUrls = await Promise.all(inputs.map((input, i) => toDataUrl(input, i)));
+    const ctx = this.context('upload', `the upload of ${inputs.length} file${inputs.length === 1 ? '' : 's'}`);
+    const answer = await this.exchange({
+      ctx,
+      method: 'POST',
+      url: this.uploadUrl,
+      body: JSON.stringify({ data_urls: dataUrls }),
+      sendKey: true,
+      budgeted: true,
+      priority: opts.priority ?? 3,
+      signal: opts.signal,
+      readBody: true,
+      bodyTimeout: this.timeouts.body,
+      accept: is2xx,
+    });
+    const json = this.parseJson(answer, ctx);
+    const parsed = uploadAnswer.safeParse(json);
+    const urls = parsed.success ? (parsed.data.urls ?? parsed.data.file_urls) : undefined;
+    if (!urls) throw invalidResponse(ctx, 'JSON without a urls or file_urls list', answer.res.status);
+    if (urls.length !== inputs.length || urls.some((u) => !parseFetchableUrl(u))) {
+      throw invalidResponse(
+        ctx,
+        `${urls.length} URL(s) for ${inputs.length} file(s)${urls.some((u) => !parseFetchableUrl(u)) ? ', not all of them http(s) URLs' : ''}`,
+        answer.res.status,
+      );
+    }
+    return urls;
+  }
+
+  /**
+   * GET an output file as a stream. The key goes only to the API origins and never across a
+   * redirect to another origin; redirects are followed by hand (at most 5).
+   */
+  async download(url: string, opts: CallOptions = {}): Promise<Download> {
+    const first = parseFetchableUrl(url);
+    if (!first) {
+      throw new SegmindError({
+        code: 'bad_request',
+        retryable: false,
+        message: scrub(`download URL must be an http or https URL; got ${describe(url)}`, this.apiKey),
+      });
+    }
+    let current: URL = first;
+    // The key may travel only while every hop so far stayed on one API origin.
+    let keyAllowed = this.apiOrigins.has(current.origin);
+    const startOrigin = current.origin;
+    for (let hop = 0; ; hop++) {
+      const isApi = this.apiOrigins.has(current.origin);
+      if (current.origin !== startOrigin) keyAllowed = false;
+      const ctx = this.context('download', `the download of ${displayUrl(current)}`);
+      const answer = await this.exchange({
+        ctx,
+        method: 'GET',
+        url: current.toString(),
+        sendKey: keyAllowed && isApi,
+        budgeted: isApi,
+        priority: opts.priority ?? 3,
+        signal: opts.signal,
+        readBody: false,
+        bodyTimeout: this.timeouts.downloadBody,
+        accept: (s) => is2xx(s) || isRedirect(s),
+      });
+      const { res } = answer;
+      if (isRedirect(res.status)) {
+        await res.body.dump().catch(() => undefined);
+        answer.release();
+        const location = headerValue(res.headers, 'location');
+        const next: URL | undefined = location ? safeResolve(location, current) : undefined;
+        if (!next) {
+          throw new SegmindError({
+            code: 'invalid_response',
+            httpStatus: res.status,
+            retryable: false,
+            message: `The download of ${displayUrl(current)} was redirected (HTTP ${res.status}) ${location ? `to a location that is not an http(s) URL` : 'without a Location header'}.`,
+          });
+        }
+        if (hop + 1 > MAX_REDIRECTS) {
+          throw new SegmindError({
+            code: 'bad_request',
+            httpStatus: res.status,
+            retryable: false,
+            message: `The download of ${displayUrl(first)} was redirected more than ${MAX_REDIRECTS} times; giving up.`,
+          });
+        }
+        current = next;
+        continue;
+      }
+      const lengthHeader = headerValue(res.headers, 'content-length');
+      const contentLength = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      const finalUrl = current.toString();
+      const where = displayUrl(current);
+      const stream = lengthCheckedStream(res.body, contentLength, (cause, received) => {
+        const aborted = this.closed || opts.signal?.aborted;
+        if (aborted) {
+          return transportError({ kind: 'aborted', detail: 'aborted' }, ctx, { target: where, closed: this.closed });
+        }
+        const failure = cause ? classifyTransportError(cause) : undefined;
+        const code = failure?.kind === 'timeout' ? 'timeout' : 'network';
+        return new SegmindError({
+          code,
+          retryable: true,
+          cause: safeCause(cause, this.apiKey),
+          message: scrub(
+            `The download of ${where} broke off after ${received}${contentLength !== undefined ? ` of ${contentLength}` : ''} bytes${failure ? ` (${failure.detail})` : ''}.`,
+            this.apiKey,
+          ),
+        });
+      });
+      stream.once('close', answer.release);
+      return {
+        stream,
+        contentType: headerValue(res.headers, 'content-type'),
+        contentLength,
+        url: finalUrl,
+      };
+    }
+  }
+
+  /** Aborts every in-flight and queued call and closes the connection pool. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    const reason = new Error('Segmind client closed');
+    reason.name = 'AbortError';
+    this.closer.abort(reason);
+    this.budget.stop(reason);
+    this.closing = this.agent.destroy().catch(() => undefined);
+    return this.closing;
+  }
+
+  // ---- the one request path: budget, send, classify, retry ----
+
+  private async exchange(x: Exchange): Promise<Answer> {
+    const link = linkSignals(this.closer.signal, x.signal);
+    try {
+      const answer = await this.attempts(x, link.signal);
+      if (x.readBody) link.dispose();
+      return { ...answer, signal: link.signal, release: link.dispose };
+    } catch (e) {
+      link.dispose();
+      throw e;
+    }
+  }
+
+  private async attempts(x: Exchange, signal: AbortSignal): Promise<Omit<Answer, 'signal' | 'release'>> {
+    const target = originOf(x.url) ?? 'the server';
+    const post = isPost(x.ctx);
+    const aborted = (attempts: number, cause?: unknown) =>
+      transportError({ kind: 'aborted', detail: 'aborted' }, x.ctx, {
+        target,
+        attempts,
+        cause,
+        closed: this.closed,
+      });
+
+    if (x.sendKey) this.checkKey();
+
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed || signal.aborted) throw aborted(attempt - 1);
+      let dispatchedAt = Date.now();
+      if (x.budgeted) {
+        try {
+          dispatchedAt = await this.budget.acquire(x.priority, signal);
+        } catch (e) {
+          throw aborted(attempt - 1);
+        }
+      }
+      // Nothing may start after close(), even if the budget released this call in the same tick.
+      if (this.closed || signal.aborted) throw aborted(attempt - 1);
+
+      let res: WireResponse;
+      let text: string | undefined;
+      try {
+        res = await send(
+          this.agent,
+          {
+            method: x.method,
+            url: x.url,
+            headers: this.headersFor(x),
+            body: x.body,
+            signal,
+            bodyTimeout: x.bodyTimeout,
+          },
+          this.timeouts.headers,
+        );
+        if (x.readBody || !x.accept(res.status)) text = await res.body.text();
+      } catch (err) {
+        if (signal.aborted || this.closed) throw aborted(attempt, err);
+        const failure = classifyTransportError(err);
+        if (failure.kind === 'aborted') throw aborted(attempt, err);
+        // A POST is re-sent only when the connection was refused: then nothing reached the server.
+        const mayRetry = post ? failure.kind === 'refused' : true;
+        if (mayRetry && attempt < this.maxAttempts) {
+          await this.pause(x, attempt, failure.detail, undefined, signal);
+          continue;
+        }
+        const timeoutMs =
+          failure.kind === 'timeout'
+            ? failure.phase === 'connect'
+              ? this.timeouts.connect
+              : failure.phase === 'headers'
+                ? this.timeouts.headers
+                : x.bodyTimeout
+            : undefined;
+        throw transportError(failure, x.ctx, { target, timeoutMs, attempts: attempt, cause: err });
+      }
+
+      if (res.status === 429) {
+        const now = Date.now();
+        const hint = retryHintTime(res.headers, this.timeScale, now);
+        if (x.budgeted) this.budget.rateLimited(dispatchedAt, hint);
+        const tooLong = hint !== undefined && hint - now > MAX_HINT_WAIT_API_MS * this.timeScale;
+        if (attempt < this.maxAttempts && !tooLong) {
+          await this.pause(x, attempt, 'HTTP 429 rate limited', hint, signal);
+          continue;
+        }
+        throw httpError(429, text ?? '', headerValue(res.headers, 'content-type'), x.ctx, {
+          retryAt: hint,
+          attempts: attempt,
+        });
+      }
+      if (x.budgeted) this.budget.succeeded();
+      if (x.accept(res.status)) return { res, text, attempts: attempt, dispatchedAt };
+      if (!post && RETRY_STATUSES.has(res.status) && attempt < this.maxAttempts) {
+        const hint = retryHintTime(res.headers, this.timeScale);
+        await this.pause(x, attempt, `HTTP ${res.status}`, hint, signal);
+        continue;
+      }
+      throw httpError(res.status, text ?? '', headerValue(res.headers, 'content-type'), x.ctx, { attempts: attempt });
+    }
+  }
+
+  /** Sleeps before retry number `attempt`: full-jitter backoff, but never before the server's hint. */
+  private async pause(x: Exchange, attempt: number, reason: string, hint: number | undefined, signal: AbortSignal): Promise<void> {
+    const now = Date.now();
+    const delay = Math.max(backoffDelay(attempt, this.timeScale), hint !== undefined ? hint - now : 0);
+    this.log(
+      'warn',
+      `Segmind ${x.ctx.what}: ${reason}; retry ${attempt} of ${this.maxAttempts - 1} in ${formatSeconds(delay)}`,
+    );
+    try {
+      await sleep(delay, signal);
+    } catch (e) {
+      throw transportError({ kind: 'aborted', detail: 'aborted' }, x.ctx, {
+        target: originOf(x.url) ?? 'the server',
+        attempts: attempt,
+        closed: this.closed,
+      });
+    }
+  }
+
+  private headersFor(x: Exchange): Record<string, string> {
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      accept: x.readBody ? 'application/json' : '*/*',
+    };
+    if (x.body !== undefined) headers['content-type'] = 'application/json';
+    if (x.sendKey) headers['x-api-key'] = this.apiKey;
+    return headers;
+  }
+
+  private checkKey(): void {
+    if (!this.apiKey) {
+      throw new SegmindError({
+        code: 'auth',
+        retryable: false,
+        message: 'No Segmind API key is configured. Enter your key (it starts with SG_) in the Segmind config node.',
+      });
+    }
+    if (!/^[\x21-\x7e]+$/.test(this.apiKey)) {
+      throw new SegmindError({
+        code: 'auth',
+        retryable: false,
+        message: 'The Segmind API key contains spaces or characters that cannot be sent in an HTTP header. Paste the key again in the Segmind config node.',
+      });
+    }
+  }
+
+  private context(kind: Kind, what: string, extra: { model?: string; requestId?: string; submittedAt?: number } = {}): CallContext {
+    return {
+      kind,
+      what,
+      model: extra.model,
+      requestId: extra.requestId,
+      submittedAt: extra.submittedAt,
+      timeScale: this.timeScale,
+      secret: this.apiKey,
+    };
+  }
+
+  private parseJson(answer: Answer, ctx: CallContext): unknown {
+    const text = answer.text ?? '';
+    if (text.trim() === '') throw invalidResponse(ctx, 'an empty body', answer.res.status);
+    try {
+      return JSON.parse(text);
+    } catch {
+      const ct = headerValue(answer.res.headers, 'content-type') ?? '';
+      const what = /html/i.test(ct) || /^\s*</.test(text) ? 'an HTML page instead of JSON' : 'a body that is not valid JSON';
+      throw invalidResponse(ctx, what, answer.res.status);
+    }
+  }
+
+  private failedOutcome(json: unknown, answer: Answer, ctx: CallContext): StatusResult {
+    const parsed = failedAnswer.safeParse(json);
+    if (!parsed.success) throw invalidResponse(ctx, 'HTTP 422 whose body is not a JSON object', answer.res.status);
+    return {
+      status: 'FAILED',
+      final: true,
+      error: this.errorText(parsed.data.error) ?? 'Segmind reported the job as FAILED without an error text',
+      metrics: parsed.data.metrics ?? undefined,
+      raw: json as Record<string, unknown>,
+    };
+  }
+
+  private errorText(e: unknown): string | undefined {
+    const text = errorToText(e);
+    return text === undefined ? undefined : scrub(text, this.apiKey);
+  }
+
+  private resolveJob(job: JobRef): { requestId: string; statusUrl: string; responseUrl: string; submittedAt?: number; model?: string } {
+    const ref = typeof job === 'string' ? { requestId: job } : job;
+    const requestId = ref && typeof ref === 'object' ? ref.requestId : undefined;
+    if (typeof requestId !== 'string' || requestId.trim() === '' || requestId.length > 200) {
+      throw new SegmindError({
+        code: 'bad_request',
+        retryable: false,
+        message: `A Segmind job needs a requestId (the request_id Segmind returned on submit); got ${describe(requestId)}`,
+      });
+    }
+    const submitted = ref && typeof ref === 'object' && typeof ref.submittedAt === 'string' ? Date.parse(ref.submittedAt) : NaN;
+    const r = ref as { statusUrl?: unknown; responseUrl?: unknown; model?: unknown };
+    return {
+      requestId,
+      statusUrl: (typeof r.statusUrl === 'string' && this.trustedUrl(r.statusUrl)) || this.statusUrlFor(requestId),
+      responseUrl: (typeof r.responseUrl === 'string' && this.trustedUrl(r.responseUrl)) || this.responseUrlFor(requestId),
+      submittedAt: Number.isFinite(submitted) ? submitted : undefined,
+      model: typeof r.model === 'string' ? r.model : undefined,
+    };
+  }
+
+  /** A URL from a message or an answer, used only when it points at a configured API origin. */
+  private trustedUrl(value: string): string | undefined {
+    const url = parseFetchableUrl(value);
+    if (!url || url.username || url.password || !this.apiOrigins.has(url.origin)) return undefined;
+    return url.toString();
+  }
+
+  private statusUrlFor(requestId: string): string {
+    return `${this.baseUrl}/v2/requests/${encodeURIComponent(requestId)}/status`;
+  }
+
+  private responseUrlFor(requestId: string): string {
+    return `${this.baseUrl}/v2/requests/${encodeURIComponent(requestId)}`;
+  }
+
+  private log(level: 'debug' | 'info' | 'warn', message: string): void {
+    if (!this.logSink) return;
+    try {
+      this.logSink(level, scrub(message, this.apiKey));
+    } catch {
+      // a failing log sink must not break a call
+    }
+  }
+}
+
+// ---- helpers ----
+
+function is2xx(s: number): boolean {
+  return s >= 200 && s < 300;
+}
+
+function isRedirect(s: number): boolean {
+  return s === 301 || s === 302 || s === 303 || s === 307 || s === 308;
+}
+
+function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function safeResolve(location: string, base: URL): URL | undefined {
+  try {
+    return parseFetchableUrl(new URL(location, base).toString());
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL for messages: origin and path, no query (signed URLs carry tokens there). */
+function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname.length > 80 ? `${url.pathname.slice(0, 80)}…` : url.pathname}`;
+}
+
+function normaliseState(s: string): JobState {
+  const upper = s.trim().toUpperCase();
+  return KNOWN_STATES.has(upper) ? upper : s;
+}
+
+function positive(field: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`${field} must be a positive number; got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return `a ${Array.isArray(v) ? 'array' : typeof v}`;
+}
+
+function toJson(value: unknown, field: string): string {
+  try {
+    const s = JSON.stringify(value);
+    if (s === undefined) throw new Error('not serialisable');
+    return s;
+  } catch (e) {
+    throw new SegmindError({
+      code: 'bad_request',
+      retryable: false,
+      message: `${field} could not be turned into JSON (${(e as Error).message}); it must be a plain object of strings, numbers and booleans`,
+    });
+  }
+}
+
+async function toDataUrl(input: UploadInput, index: number): Promise<string> {
+  if (typeof input === 'string') {
+    if (/^data:[^,]*,/.test(input)) return input;
+    throw new SegmindError({
+      code: 'bad_request',
+      retryable: false,
+      message: `upload input ${index} must be a Buffer, {data, mime} or a data: URL; got a string starting ${JSON.stringify(input.slice(0, 30))}`,
+    });
+  }
+  if (Buffer.isBuffer(input)) {
+    return `data:${await sniffMime(input)};base64,${input.toString('base64')}`;
+  }
+  if (input && typeof input === 'object' && Buffer.isBuffer(input.data)) {
+    const mime = typeof input.mime === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(input.mime) ? input.mime : await sniffMime(input.data);
+    return `data:${mime};base64,${input.data.toString('base64')}`;
+  }
+  throw new SegmindError({
+    code: 'bad_request',
+    retryable: false,
+    message: `upload input ${index} must be a Buffer, {data, mime} or a data: URL; got ${describe(input)}`,
+  });
+}
+
+async function sniffMime(data: Buffer): Promise<string> {
+  try {
+    const found = await sniffFileType(data);
+    return found?.mime ?? 'application/octet-stream';
+  } catch {
+    return 'application/octet-stream';
+  }
+}

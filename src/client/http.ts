@@ -1,0 +1,113 @@
+// One undici Agent per client and the classification of what can go wrong on the wire.
+import { Agent, request } from 'undici';
+import type { Readable } from 'node:stream';
+import type { TransportFailure } from './errors';
+
+export interface Timeouts {
+  connect: number;
+  headers: number;
+  body: number;
+  downloadBody: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connect: 10_000, headers: 30_000, body: 60_000, downloadBody: 300_000 };
+
+export interface WireRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+  bodyTimeout: number;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable & { text(): Promise<string>; dump(opts?: { limit?: number }): Promise<void> };
+}
+
+export function createAgent(timeouts: Timeouts): Agent {
+  return new Agent({
+    connect: { timeout: timeouts.connect },
+    headersTimeout: timeouts.headers,
+    bodyTimeout: timeouts.body,
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+  });
+}
+
+export async function send(agent: Agent, req: WireRequest, headersTimeout: number): Promise<WireResponse> {
+  const res = await request(req.url, {
+    dispatcher: agent,
+    method: req.method,
+    headers: req.headers,
+    body: req.body,
+    signal: req.signal,
+    headersTimeout,
+    bodyTimeout: req.bodyTimeout,
+  });
+  return { status: res.statusCode, headers: res.headers, body: res.body as WireResponse['body'] };
+}
+
+const REFUSED_CODES = new Set(['ECONNREFUSED']);
+const NETWORK_DETAIL: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed temporarily',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the server before the answer was complete',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'response shorter than its announced length',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'request length mismatch',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate could not be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host name',
+};
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errors?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (typeof e.code === 'string') return e.code;
+  // Node's happy-eyeballs connect throws an AggregateError of per-address failures
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const c = errorCode(inner);
+      if (c) return c;
+    }
+  }
+  if (e.cause) return errorCode(e.cause);
+  return undefined;
+}
+
+function allRefused(err: unknown): boolean {
+  const e = err as { code?: unknown; errors?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => errorCode(x) === 'ECONNREFUSED');
+  return typeof e.code === 'string' && REFUSED_CODES.has(e.code);
+}
+
+/** Sorts a thrown transport error into what retry decisions need. `aborted` is decided by the caller. */
+export function classifyTransportError(err: unknown): TransportFailure {
+  const code = errorCode(err);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { kind: 'timeout', phase: 'connect', detail: 'connect timeout' };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { kind: 'timeout', phase: 'headers', detail: 'headers timeout' };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { kind: 'timeout', phase: 'body', detail: 'body timeout' };
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+    case 'UND_ERR_DESTROYED':
+    case 'UND_ERR_CLOSED':
+      return { kind: 'aborted', detail: 'aborted' };
+  }
+  if (allRefused(err)) return { kind: 'refused', detail: 'connection refused' };
+  if (code && NETWORK_DETAIL[code]) return { kind: 'network', detail: `${NETWORK_DETAIL[code]} (${code})` };
+  return { kind: 'network', detail: code ? `network error (${code})` : 'network error' };
+}

@@ -1,0 +1,6 @@
+// Public face of the Segmind client.
+export { SegmindClient, USER_AGENT, type JobRef } from './client';
+export { SegmindError, isSegmindError } from './errors';
+export { validateApiUrl, isLoopbackHost, DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL } from './urls';
+export type { BudgetStats } from './budget';
+export type * from './types';

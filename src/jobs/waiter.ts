@@ -1,0 +1,407 @@
+// Drives Segmind jobs to one of their ends: completed (output delivered), failed, timed out, stopped,
+// or closed (the node is going away: nothing is delivered, the job stays persisted).
+// One poll loop per request id, however many messages wait for it; each message has its own deadline.
+// No Node-RED here: the await node adapts this to messages, outputs and context.
+
+import type { CallOptions, Download, ResultBody, StatusResult } from '../client/types';
+import { deliverOutput, OutputError, type ResultMode } from './deliver';
+import type { Prior } from './priors';
+import { baseInterval, DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
+
+/** A job as the client accepts it: URLs missing (bare id) or on another origin are rebuilt from its base URL. */
+export interface JobRef {
+  requestId: string;
+  statusUrl?: string;
+  responseUrl?: string;
+  /** ISO 8601 */
+  submittedAt?: string;
+  model?: string;
+}
+
+/** What the waiter needs of SegmindClient. */
+export interface JobClient {
+  status(job: JobRef, opts?: CallOptions): Promise<StatusResult>;
+  result(job: JobRef, opts?: CallOptions): Promise<ResultBody>;
+  download(url: string, opts?: CallOptions): Promise<Download>;
+}
+
+/** Segmind keeps status and result for one hour (API time) after submission. */
+export const RETENTION_SECONDS = 3600;
+
+export interface WatchedJob {
+  requestId: string;
+  model?: string;
+  statusUrl?: string;
+  responseUrl?: string;
+  /** epoch ms of submission; undefined for a bare request id */
+  submittedAt?: number;
+  /** when the submission time is unknown: epoch ms by which the job certainly existed (for the retention check) */
+  knownSince?: number;
+}
+
+export interface JobFailure {
+  message: string;
+  /** 'failed' for a FAILED job, else the client's error code, or 'bad_output' / 'expired' */
+  code: string;
+  httpStatus?: number;
+}
+
+export type JobEnd =
+  | { kind: 'completed'; payload: string | Buffer; result: Record<string, unknown> }
+  | { kind: 'failed'; error: JobFailure; result?: Record<string, unknown>; status?: string }
+  | { kind: 'timeout'; status?: string }
+  | { kind: 'stopped'; status?: string }
+  | { kind: 'closed' };
+
+export interface WaiterOptions {
+  client: JobClient;
+  /** API-time multiplier (1 in production) */
+  timeScale: number;
+  resultMode: ResultMode;
+  /** folder for result mode 'file' */
+  folder: string;
+  /** current belief about a model's run time */
+  belief(model: string | undefined): Prior;
+  /** a completed job's run time as observed (API seconds), to refine the belief */
+  observed?(model: string, seconds: number): void;
+  /** called whenever the queued/running counts may have changed */
+  onChange?(): void;
+  schedule?: ScheduleOptions;
+  random?: () => number;
+  /** the text for a job past Segmind's one-hour retention (localised by the caller); default English */
+  expiredText?(job: WatchedJob): string;
+}
+
+interface Watcher {
+  deadline: number;
+  resolve(end: JobEnd): void;
+}
+
+interface Active {
+  job: WatchedJob;
+  watchers: Set<Watcher>;
+  abort: AbortController;
+  /** last status Segmind reported; undefined before the first answer */
+  status?: string;
+  /** fetching the result or the output file */
+  fetching: boolean;
+}
+
+/** Largest pause after repeated retryable errors, API seconds. */
+const MAX_ERROR_BACKOFF = 60;
+/** Output downloads that fail in a retryable way are tried this often in total. */
+const DOWNLOAD_ATTEMPTS = 3;
+
+export class Waiter {
+  private readonly active = new Map<string, Active>();
+  private closed = false;
+  private readonly random: () => number;
+  private readonly schedule: ScheduleOptions;
+
+  constructor(private readonly opts: WaiterOptions) {
+    this.random = opts.random ?? Math.random;
+    this.schedule = opts.schedule ?? DEFAULT_SCHEDULE;
+  }
+
+  /**
+   * Waits for the job until it ends or `deadline` (epoch ms) passes. A request id already being
+   * watched is not polled twice: this message joins the running loop with its own deadline.
+   */
+  watch(job: WatchedJob, deadline: number): Promise<JobEnd> {
+    if (this.closed) return Promise.resolve({ kind: 'closed' });
+    const since = job.submittedAt ?? job.knownSince;
+    if (since !== undefined && Date.now() > since + RETENTION_SECONDS * 1000 * this.opts.timeScale) {
+      return Promise.resolve(expiredEnd(job, this.opts.expiredText));
+    }
+    return new Promise<JobEnd>((resolve) => {
+      const watcher: Watcher = { deadline, resolve };
+      const existing = this.active.get(job.requestId);
+      if (existing) {
+        existing.watchers.add(watcher);
+        return;
+      }
+      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), fetching: false };
+      this.active.set(job.requestId, a);
+      this.opts.onChange?.();
+      this.run(a).catch((err: unknown) => {
+        // a bug, not a job outcome: surface it on the failed output rather than hang
+        this.finish(a, { kind: 'failed', error: { message: `Internal error while waiting: ${String(err)}`, code: 'internal' } });
+      });
+    });
+  }
+
+  /** Ends every wait for `requestId` with 'stopped'. Returns how many messages were waiting. */
+  stop(requestId: string): number {
+    const a = this.active.get(requestId);
+    if (!a) return 0;
+    const n = a.watchers.size;
+    this.finish(a, { kind: 'stopped', status: a.status });
+    return n;
+  }
+
+  /** Stops everything at once: aborts requests, clears timers, ends every wait with 'closed'. */
+  close(): void {
+    this.closed = true;
+    for (const a of [...this.active.values()]) this.finish(a, { kind: 'closed' });
+  }
+
+  isWatching(requestId: string): boolean {
+    return this.active.has(requestId);
+  }
+
+  /** Jobs by what Segmind last said: queued (or not asked yet) and running (incl. fetching the result). */
+  counts(): { queued: number; running: number } {
+    let queued = 0;
+    let running = 0;
+    for (const a of this.active.values()) {
+      if (a.fetching || (a.status !== undefined && a.status !== 'QUEUED')) running++;
+      else queued++;
+    }
+    return { queued, running };
+  }
+
+  private finish(a: Active, end: JobEnd): void {
+    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    a.abort.abort();
+    const watchers = [...a.watchers];
+    a.watchers.clear();
+    for (const w of watchers) w.resolve(end);
+    this.opts.onChange?.();
+  }
+
+  private ended(a: Active): boolean {
+    return a.abort.signal.aborted || this.closed;
+  }
+
+  private get unit(): number {
+    return 1000 * this.opts.timeScale;
+  }
+
+  private elapsedSeconds(job: WatchedJob, since: number): number {
+    return (Date.now() - since) / this.unit;
+  }
+
+  private async run(a: Active): Promise<void> {
+    const { job } = a;
+    const signal = a.abort.signal;
+    const prior = this.opts.belief(job.model);
+    // Schedule from submission when known; a bare id is polled at once and then scheduled from now.
+    const origin = job.submittedAt ?? Date.now();
+    const firstPollAt = baseInterval(0, prior, this.schedule);
+    let pollNow = job.submittedAt === undefined || this.elapsedSeconds(job, origin) >= firstPollAt;
+    let lastRunningAt: number | undefined;
+    let errors = 0;
+    let notBefore = 0; // epoch ms: a 429's hint
+
+    for (;;) {
+      if (this.ended(a)) return;
+      let wait = 0;
+      if (errors > 0) {
+        wait = Math.max(this.errorBackoff(errors), notBefore - Date.now());
+      } else if (!pollNow) {
+        wait = nextPollDelay({ elapsed: this.elapsedSeconds(job, origin), prior, rand: this.random() }, this.schedule) * this.unit;
+      }
+      pollNow = false;
+      const earliestDeadline = Math.min(...[...a.watchers].map((w) => w.deadline));
+      wait = Math.min(wait, Math.max(0, earliestDeadline - Date.now()));
+      if (!(await sleep(wait, signal))) return;
+
+      let status: StatusResult | undefined;
+      try {
+        status = await this.opts.client.status(this.handle(job), { signal, priority: 5 });
+        errors = 0;
+      } catch (err) {
+        if (this.ended(a)) return;
+        const failure = asFailure(err);
+        if (failure.kind === 'failed-job' || failure.kind === 'closed') return this.finish(a, failure.end);
+        if (!failure.retryable) return this.finish(a, { kind: 'failed', error: failure.error, status: a.status });
+        errors++;
+        notBefore = retryAtOf(err);
+      }
+      if (this.ended(a)) return;
+
+      if (status) {
+        const changed = a.status !== status.status;
+        a.status = status.status;
+        if (changed) this.opts.onChange?.();
+        if (status.status === 'FAILED') {
+          return this.finish(a, {
+            kind: 'failed',
+            error: { message: failedText(job, status.error), code: 'failed', httpStatus: 422 },
+            result: status.raw,
+            status: 'FAILED',
+          });
+        }
+        if (status.status === 'COMPLETED') {
+          const seenAt = Date.now();
+          const end = await this.fetchResult(a);
+          if (!end) return; // ended (stop/close) while fetching
+          if (end.kind === 'completed' && job.model && job.submittedAt !== undefined && lastRunningAt !== undefined) {
+            // completion lies between the last poll that saw it running and this one: take the midpoint
+            this.opts.observed?.(job.model, ((lastRunningAt + seenAt) / 2 - job.submittedAt) / this.unit);
+          }
+          if (end.kind === 'retry') {
+            errors++;
+            notBefore = end.notBefore;
+            continue;
+          }
+          return this.finish(a, end);
+        }
+        lastRunningAt = Date.now();
+      }
+
+      // Not final (or a retryable error): messages whose deadline has passed leave as timed out.
+      const now = Date.now();
+      for (const w of [...a.watchers]) {
+        if (w.deadline <= now) {
+          a.watchers.delete(w);
+          w.resolve({ kind: 'timeout', status: a.status });
+        }
+      }
+      if (a.watchers.size === 0) {
+        this.active.delete(job.requestId);
+        a.abort.abort();
+        this.opts.onChange?.();
+        return;
+      }
+    }
+  }
+
+  /** Fetches the result body and the output; undefined when the wait ended meanwhile. */
+  private async fetchResult(a: Active): Promise<JobEnd | { kind: 'retry'; notBefore: number } | undefined> {
+    const signal = a.abort.signal;
+    a.fetching = true;
+    this.opts.onChange?.();
+    try {
+      let body: ResultBody;
+      try {
+        body = await this.opts.client.result(this.handle(a.job), { signal, priority: 3 });
+      } catch (err) {
+        if (this.ended(a)) return undefined;
+        const failure = asFailure(err);
+        if (failure.kind === 'failed-job' || failure.kind === 'closed') return failure.end;
+        if (failure.retryable) return { kind: 'retry', notBefore: retryAtOf(err) };
+        return { kind: 'failed', error: failure.error, status: 'COMPLETED' };
+      }
+      if (body.status === 'FAILED') {
+        return {
+          kind: 'failed',
+          error: { message: failedText(a.job, body.error ?? undefined), code: 'failed', httpStatus: 422 },
+          result: body.raw,
+          status: 'FAILED',
+        };
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const payload = await deliverOutput(body.raw, {
+            mode: this.opts.resultMode,
+            folder: this.opts.folder,
+            requestId: a.job.requestId,
+            downloader: this.opts.client,
+            signal,
+          });
+          return { kind: 'completed', payload, result: body.raw };
+        } catch (err) {
+          if (this.ended(a)) return undefined;
+          if (err instanceof OutputError) {
+            return { kind: 'failed', error: { message: err.message, code: err.code }, result: body.raw, status: 'COMPLETED' };
+          }
+          const failure = asFailure(err);
+          if (failure.kind === 'closed') return failure.end;
+          const retryable = failure.kind === 'error' ? failure.retryable : false;
+          if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) {
+            const error =
+              failure.kind === 'error'
+                ? failure.error
+                : { message: String((err as Error)?.message ?? err), code: 'download' };
+            return {
+              kind: 'failed',
+              error: { ...error, message: `The job completed but its output could not be fetched: ${error.message}` },
+              result: body.raw,
+              status: 'COMPLETED',
+            };
+          }
+          if (!(await sleep(this.errorBackoff(attempt), signal))) return undefined;
+        }
+      }
+    } finally {
+      a.fetching = false;
+    }
+  }
+
+  /** Exponential pause after consecutive retryable errors, with jitter, in real ms. */
+  private errorBackoff(errors: number): number {
+    const seconds = Math.min(MAX_ERROR_BACKOFF, 2 ** Math.min(errors, 10));
+    return seconds * (0.5 + this.random() / 2) * this.unit;
+  }
+
+  private handle(job: WatchedJob): JobRef {
+    return {
+      requestId: job.requestId,
+      model: job.model,
+      statusUrl: job.statusUrl,
+      responseUrl: job.responseUrl,
+      submittedAt: job.submittedAt !== undefined ? new Date(job.submittedAt).toISOString() : undefined,
+    };
+  }
+}
+
+function expiredEnd(job: WatchedJob, text?: (job: WatchedJob) => string): JobEnd {
+  return {
+    kind: 'failed',
+    error: {
+      code: 'expired',
+      message: text ? text(job) :
+        `Request ${job.requestId} was submitted more than one hour ago${job.submittedAt !== undefined ? ` (at ${new Date(job.submittedAt).toISOString()})` : ''}; ` +
+        'Segmind keeps status and results for one hour after submission, so its result can no longer be fetched.',
+    },
+  };
+}
+
+function failedText(job: WatchedJob, error: unknown): string {
+  const text = typeof error === 'string' && error.trim() ? error.trim() : 'no reason given';
+  return `Segmind job ${job.requestId}${job.model ? ` (${job.model})` : ''} FAILED: ${text}`;
+}
+
+/** A 429's "not before" time (epoch ms) carried by the client's error, else 0. */
+function retryAtOf(err: unknown): number {
+  const at = (err as { retryAt?: unknown })?.retryAt;
+  return typeof at === 'number' && Number.isFinite(at) ? at : 0;
+}
+
+type Failure =
+  | { kind: 'failed-job'; end: JobEnd }
+  | { kind: 'closed'; end: JobEnd }
+  | { kind: 'error'; retryable: boolean; error: JobFailure };
+
+/** Classifies a thrown error: a FAILED job served as 422, a retryable hiccup, or the end of polling. */
+function asFailure(err: unknown): Failure {
+  const e = (err ?? {}) as { code?: unknown; httpStatus?: unknown; retryable?: unknown; message?: unknown; segmindError?: unknown };
+  const httpStatus = typeof e.httpStatus === 'number' ? e.httpStatus : undefined;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (httpStatus === 422) {
+    const text = typeof e.segmindError === 'string' ? e.segmindError : message;
+    return { kind: 'failed-job', end: { kind: 'failed', error: { message: text, code: 'failed', httpStatus }, status: 'FAILED' } };
+  }
+  const code = typeof e.code === 'string' ? e.code : 'error';
+  // the client was closed under us (the config node went first on a redeploy): not a job outcome
+  if (code === 'aborted') return { kind: 'closed', end: { kind: 'closed' } };
+  return { kind: 'error', retryable: e.retryable === true, error: { message, code, httpStatus } };
+}
+
+/** Resolves true after ms, false at once if the signal aborts (timer cleared). */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,165 @@
+// What a message carries for a media field -> a URL to pass on, or bytes (with their detected
+// MIME type) to upload first. Nothing here touches the network: classification of every field
+// finishes before any request, so an invalid message costs nothing.
+import { fromBuffer } from 'file-type';
+import { describeValue } from './describe-value';
+import { MediaError, type MediaErrorCode } from './media-error';
+import { accepts, describeKind, formatByExt, MEDIA_FORMS, type AcceptKind } from './formats';
+
+export interface ClassifyOptions {
+  /** the API field, e.g. input_image (named in every error) */
+  field: string;
+  kind: AcceptKind;
+  /** size limit for bytes (decoded), checked before decoding base64 */
+  maxBytes: number;
+  /** where the value came from, e.g. "msg.image" (errors only) */
+  source?: string;
+}
+
+export type Classified = { type: 'url'; url: string } | { type: 'bytes'; data: Buffer; mime: string };
+
+const MAX_URL_LENGTH = 8192;
+/** the smallest media file any model takes is far larger; shorter "base64" is just a word */
+const MIN_BASE64_LENGTH = 16;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+const BASE64_PREFIX = /^[A-Za-z0-9+/_-]*$/;
+const MB = 1024 * 1024;
+
+export async function classify(value: unknown, opts: ClassifyOptions): Promise<Classified> {
+  const fail = (code: MediaErrorCode, extra: { detected?: string; size?: number } = {}) =>
+    new MediaError({
+      code,
+      field: opts.field,
+      source: opts.source,
+      value: describeValue(value),
+      allowed: `${describeKind(opts.kind)} as ${MEDIA_FORMS}`,
+      detected: extra.detected,
+      sizeMB: extra.size === undefined ? undefined : toMB(extra.size),
+      limitMB: extra.size === undefined ? undefined : toMB(opts.maxBytes),
+    });
+
+  const bytes = (data: Buffer) => checkBytes(data, opts, fail);
+
+  if (value === undefined || value === null) throw fail('missing');
+  if (typeof value === 'string') return classifyString(value, opts, fail, bytes);
+  if (Buffer.isBuffer(value)) return bytes(value);
+  if (value instanceof Uint8Array) return bytes(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  if (value instanceof ArrayBuffer) return bytes(Buffer.from(value));
+  if (isSerialisedBuffer(value)) {
+    const data = value.data;
+    if (data.length > opts.maxBytes) throw fail('too_large', { size: data.length });
+    for (const b of data) {
+      if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) throw fail('unreadable');
+    }
+    return bytes(Buffer.from(data as number[]));
+  }
+  throw fail('unreadable');
+}
+
+type Fail = (code: MediaErrorCode, extra?: { detected?: string; size?: number }) => MediaError;
+
+async function classifyString(
+  raw: string,
+  opts: ClassifyOptions,
+  fail: Fail,
+  bytes: (data: Buffer) => Promise<Classified>,
+): Promise<Classified> {
+  const s = raw.trim();
+  if (s === '') throw fail('missing');
+
+  if (/^data:/i.test(s)) {
+    const comma = s.indexOf(',');
+    const header = comma > 0 && comma < 256 ? s.slice(5, comma) : undefined;
+    if (header === undefined || !/;base64$/i.test(header)) throw fail('unreadable');
+    return bytes(decodeBase64(s.slice(comma + 1), opts, fail, true));
+  }
+
+  if (/^https?:\/\//i.test(s)) {
+    if (s.length > MAX_URL_LENGTH || /\s/.test(s)) throw fail('bad_url');
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw fail('bad_url');
+    }
+    if (!url.hostname) throw fail('bad_url');
+    return { type: 'url', url: s };
+  }
+
+  // Windows paths (C:\...) have a colon but are paths, not URLs of another scheme.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) throw fail('bad_url');
+
+  // Base64 before the path test: JPEG base64 begins with "/9j/", which looks like a path.
+  const compact = s.length > 1024 ? undefined : s.replace(/\s+/g, '');
+  const looksBase64 = BASE64_PREFIX.test(s.slice(0, 1024).replace(/\s+/g, '').replace(/=+$/, ''));
+  if (looksBase64 && (compact === undefined || compact.length >= MIN_BASE64_LENGTH)) {
+    const data = decodeBase64(s, opts, fail, false);
+    if (data.length > 0) {
+      try {
+        return await bytes(data);
+      } catch (err) {
+        if ((err as MediaError).code === 'unknown_bytes' && looksLikePath(s)) throw fail('file_path');
+        throw err;
+      }
+    }
+  }
+  if (looksLikePath(s)) throw fail('file_path');
+  throw fail('unreadable');
+}
+
+/**
+ * Strict base64 (standard or URL-safe alphabet, whitespace allowed, sane length). The size is
+ * estimated from the string length first, so an oversized string is refused without decoding.
+ * Returns an empty buffer when the text is not base64 and `mustBe` is false.
+ */
+function decodeBase64(text: string, opts: ClassifyOptions, fail: Fail, mustBe: boolean): Buffer {
+  const estimate = Math.floor((text.length * 3) / 4);
+  if (estimate > opts.maxBytes + 3) {
+    // only claim "too large" for what starts like base64; other huge strings are just unreadable
+    const head = text.slice(0, 1024).replace(/\s+/g, '');
+    if (BASE64_PREFIX.test(head.replace(/=+$/, ''))) throw fail('too_large', { size: estimate });
+    throw fail('unreadable');
+  }
+  const compact = text.replace(/\s+/g, '');
+  const valid =
+    compact.length >= (mustBe ? 1 : MIN_BASE64_LENGTH) &&
+    (BASE64.test(compact) || BASE64URL.test(compact)) &&
+    (compact.endsWith('=') ? compact.length % 4 === 0 : compact.length % 4 !== 1);
+  if (!valid) {
+    if (mustBe) throw fail('unreadable');
+    return Buffer.alloc(0);
+  }
+  return Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
+}
+
+async function checkBytes(data: Buffer, opts: ClassifyOptions, fail: Fail): Promise<Classified> {
+  if (data.length === 0) throw fail('missing');
+  if (data.length > opts.maxBytes) throw fail('too_large', { size: data.length });
+  const found = await fromBuffer(data);
+  if (!found) throw fail('unknown_bytes');
+  const format = formatByExt(found.ext);
+  if (!format) throw fail('wrong_type', { detected: `${found.ext.toUpperCase()} (${found.mime})` });
+  if (!accepts(opts.kind, format)) throw fail('wrong_type', { detected: `${format.label} ${format.family}` });
+  return { type: 'bytes', data, mime: format.mime };
+}
+
+function isSerialisedBuffer(v: unknown): v is { type: 'Buffer'; data: unknown[] } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  );
+}
+
+function looksLikePath(s: string): boolean {
+  return (
+    /^(\/|\.{1,2}[\\/]|~[\\/]|[a-z]:[\\/]|\\\\)/i.test(s) ||
+    (!/\s/.test(s) && /\.[a-z0-9]{2,5}$/i.test(s))
+  );
+}
+
+function toMB(bytes: number): string {
+  return (bytes / MB).toFixed(1);
+}

@@ -1,0 +1,3 @@
+export * from './spec';
+export * from './params';
+export { specs, getSpec } from './specs';

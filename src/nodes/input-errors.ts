@@ -1,0 +1,91 @@
+// Turns whatever stopped a message into (a) the Error handed to done() — its message names the
+// field, the value and what is allowed, translated — and (b) the short status text. No secret
+// ever passes: texts from below are scrubbed of the API key as a last line of defence.
+import { MediaError } from '../media';
+import type { ParamError } from '../models/params';
+import type { Translate } from './runtime-text';
+
+/** A problem found before any request, or a failed request, already worded for the user. */
+export class NodeInputError extends Error {
+  /** short status text */
+  readonly short: string;
+  /** the field at fault, when one is */
+  readonly field?: string;
+  /** the client's error code, when a request failed */
+  readonly code?: string;
+  constructor(message: string, short: string, extra: { field?: string; code?: string } = {}) {
+    super(message);
+    // Node-RED shows err.toString() in msg.error.message: keep the plain "Error: ..." form
+    this.name = 'Error';
+    this.short = short;
+    this.field = extra.field;
+    this.code = extra.code;
+  }
+}
+
+const PROBLEMS: [RegExp, string][] = [
+  [/ is required;/, 'required'],
+  [/ is not a finite number;/, 'notFinite'],
+  [/ is not a number;/, 'notNumber'],
+  [/ is not an integer;/, 'notInteger'],
+  [/ is not allowed;/, 'notAllowed'],
+  [/ is out of range;/, 'outOfRange'],
+  [/ is not a boolean;/, 'notBoolean'],
+  [/ is not text;/, 'notText'],
+  [/ is too long;/, 'tooLong'],
+];
+
+/** A ParamError from src/models in the node's language (English text when the kind is unknown). */
+export function paramFailure(t: Translate, error: ParamError & { problem?: string }): NodeInputError {
+  const problem = error.problem ?? PROBLEMS.find(([re]) => re.test(error.message))?.[1];
+  const value = typeof error.value === 'string' && error.value.length <= 40 ? JSON.stringify(error.value) : String(error.value);
+  const message = problem
+    ? t(`errors.param.${problem}`, { field: error.field, value, allowed: error.allowed })
+    : error.message;
+  return new NodeInputError(message, t('status.last.invalid', { field: error.field }), { field: error.field });
+}
+
+export function mediaFailure(t: Translate, error: MediaError): NodeInputError {
+  return new NodeInputError(t(`errors.media.${error.code}`, error.params), t('status.last.invalid', { field: error.field }), {
+    field: error.field,
+  });
+}
+
+interface CodedError {
+  code?: unknown;
+  message?: unknown;
+}
+
+/** A failed request (upload or submit) as a node error; `key` says which. */
+export function requestFailure(
+  t: Translate,
+  err: unknown,
+  key: 'upload' | 'submit',
+  params: Record<string, unknown>,
+): NodeInputError {
+  const e = (err ?? {}) as CodedError;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const detail = typeof e.message === 'string' ? e.message : String(err);
+  const reasonKey = code && /^[a-z_]+$/.test(code) ? code : key === 'upload' ? 'upload' : 'internal';
+  const reason = t(`status.reason.${reasonKey}`);
+  return new NodeInputError(
+    t(`errors.${key}`, { ...params, message: detail }),
+    t('status.last.failed', { reason: reason.startsWith('segmind-model.') ? code : reason }),
+    { code },
+  );
+}
+
+/** Anything unexpected: keep its message, mark it internal. */
+export function toInputError(t: Translate, err: unknown): NodeInputError {
+  if (err instanceof NodeInputError) return err;
+  if (err instanceof MediaError) return mediaFailure(t, err);
+  const message = err instanceof Error ? err.message : String(err);
+  return new NodeInputError(t('errors.internal', { message }), t('status.last.failed', { reason: t('status.reason.internal') }));
+}
+
+/** Replaces the secret wherever it might appear (defence in depth; the client never includes it). */
+export function scrubSecret(err: NodeInputError, secret: string | undefined): NodeInputError {
+  if (!secret || (!err.message.includes(secret) && !err.short.includes(secret))) return err;
+  const clean = (s: string) => s.split(secret).join('***');
+  return new NodeInputError(clean(err.message), clean(err.short), { field: err.field, code: err.code });
+}

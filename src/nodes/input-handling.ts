@@ -1,0 +1,120 @@
+// The Node-RED side of handling one message, shared by the model nodes and the generic node:
+// done() exactly once, send/done fallbacks for old runtimes, one AbortController per message
+// that the node's close aborts (close finishes within a second), and typedInput evaluation.
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import { NodeInputError } from './input-errors';
+import type { Translate } from './runtime-text';
+
+export type Send = (msg: NodeMessageInFlow) => void;
+export type Handler = (msg: NodeMessageInFlow, send: Send, signal: AbortSignal) => Promise<void>;
+
+/** How long close waits for aborted work to settle before letting the runtime go on. */
+const CLOSE_GRACE_MS = 800;
+
+/**
+ * Registers the input handler. The handler resolves when the message is handled (it sent
+ * what it sends) and throws to fail the message; done is called once either way. Messages
+ * cut short by close end quietly (done() without error): the flow is being stopped.
+ */
+export function handleInput(node: Node, handler: Handler): void {
+  const active = new Set<{ controller: AbortController; settled: Promise<void> }>();
+  let closing = false;
+
+  node.on('input', (msg: NodeMessageInFlow, send?: Send, done?: (err?: Error) => void) => {
+    const sendOut: Send = send ?? ((m) => node.send(m));
+    let finished = false;
+    const finish = (err?: Error) => {
+      if (finished) return;
+      finished = true;
+      if (done) done(err);
+      else if (err) node.error(err, msg);
+    };
+    const controller = new AbortController();
+    const entry = { controller, settled: Promise.resolve() };
+    entry.settled = (async () => {
+      try {
+        await handler(msg, sendOut, controller.signal);
+        finish();
+      } catch (err) {
+        // aborted work only happens on close (ours, or the config node's client): end quietly
+        if (controller.signal.aborted || closing || (err as { code?: unknown })?.code === 'aborted') finish();
+        else finish(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        active.delete(entry);
+      }
+    })();
+    active.add(entry);
+  });
+
+  node.on('close', (_removed: boolean, closed: () => void) => {
+    closing = true;
+    const pending = [...active];
+    for (const { controller } of pending) controller.abort();
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+    void Promise.race([Promise.allSettled(pending.map((p) => p.settled)), timer]).then(() => closed());
+  });
+}
+
+/** What a typedInput points at, in words for errors, e.g. "msg.image", "env SEGMIND_IMAGE". */
+export function describeSource(value: string | undefined, type: string | undefined): string {
+  const t = type || 'msg';
+  if (t === 'str') return 'the node setting';
+  if (t === 'env') return `env ${value ?? ''}`;
+  return `${t}.${value ?? ''}`;
+}
+
+/**
+ * The value of a typedInput for this message. flow/global use the callback form so persistent
+ * context stores work. An empty property means "not set" (undefined).
+ */
+export function evaluateTyped(
+  RED: NodeAPI,
+  node: Node,
+  msg: NodeMessageInFlow,
+  value: string | undefined,
+  type: string | undefined,
+): Promise<unknown> {
+  const t = type || 'msg';
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    return Promise.resolve(undefined);
+  }
+  if (t === 'str') return Promise.resolve(value);
+  return new Promise((resolve, reject) => {
+    try {
+      RED.util.evaluateNodeProperty(value, t, node, msg, (err: Error | null, result: unknown) => {
+        if (err) reject(err);
+        else resolve(result);
+      });
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Buffer.isBuffer(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A typedInput's value; a property that cannot be read (bad expression, store error) is an input error. */
+export async function readProperty(
+  RED: NodeAPI,
+  node: Node,
+  msg: NodeMessageInFlow,
+  t: Translate,
+  field: string,
+  value: string,
+  type: string,
+): Promise<unknown> {
+  try {
+    return await evaluateTyped(RED, node, msg, value, type);
+  } catch (err) {
+    const source = describeSource(value, type);
+    throw new NodeInputError(
+      t('errors.property', { field, source, message: (err as Error)?.message ?? String(err) }),
+      t('status.last.invalid', { field }),
+      { field },
+    );
+  }
+}

@@ -1,0 +1,78 @@
+// The request part of a submitting node, shared by the model nodes and the generic node:
+// a last schema check with placeholder URLs (before any request), one upload for all byte
+// media, the final payload check, the submit.
+import type { z } from 'zod';
+import type { JobHandle } from '../client/types';
+import { countUploads, resolveUrls, type ClassifiedField, type Uploader } from '../media';
+import { NodeInputError, requestFailure } from './input-errors';
+import type { Translate } from './runtime-text';
+
+export interface Submitter extends Uploader {
+  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<JobHandle>;
+}
+
+type PayloadSchema = z.ZodTypeAny;
+
+const PLACEHOLDER_URL = 'https://uploads.placeholder.invalid/file';
+const MB = 1024 * 1024;
+
+/** maxMediaMB from the editor ("50", 50, "" -> default), as bytes. */
+export function maxBytesFrom(value: unknown, defaultMB: number): number {
+  const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
+  return Math.floor((Number.isFinite(n) && n > 0 ? n : defaultMB) * MB);
+}
+
+function assemble(params: Record<string, unknown>, urls: Record<string, string>): Record<string, unknown> {
+  return { ...params, ...urls };
+}
+
+/** Throws a NodeInputError naming the first field the schema refuses. */
+function check(t: Translate, schema: PayloadSchema, payload: Record<string, unknown>): void {
+  const result = schema.safeParse(payload);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'payload';
+  throw new NodeInputError(
+    t('errors.payloadSchema', { field, message: issue.message }),
+    t('status.last.invalid', { field }),
+    { field },
+  );
+}
+
+/** The payload with placeholder URLs for media still to upload must already pass the schema. */
+export function checkPayload(
+  t: Translate,
+  schema: PayloadSchema | undefined,
+  params: Record<string, unknown>,
+  fields: ClassifiedField[],
+): void {
+  if (!schema) return;
+  const urls: Record<string, string> = {};
+  for (const { field, media } of fields) urls[field] = media.type === 'url' ? media.url : PLACEHOLDER_URL;
+  check(t, schema, assemble(params, urls));
+}
+
+export async function submitJob(
+  t: Translate,
+  client: Submitter,
+  model: string,
+  schema: PayloadSchema | undefined,
+  params: Record<string, unknown>,
+  fields: ClassifiedField[],
+  signal: AbortSignal,
+): Promise<JobHandle> {
+  let urls: Record<string, string>;
+  try {
+    urls = await resolveUrls(client, fields, { signal });
+  } catch (err) {
+    const uploading = fields.filter((f) => f.media.type === 'bytes').map((f) => f.field);
+    throw requestFailure(t, err, 'upload', { count: countUploads(fields), fields: uploading.join(', ') });
+  }
+  const payload = assemble(params, urls);
+  if (schema) check(t, schema, payload);
+  try {
+    return await client.submit(model, payload, { signal });
+  } catch (err) {
+    throw requestFailure(t, err, 'submit', { model });
+  }
+}

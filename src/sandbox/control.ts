@@ -1,0 +1,139 @@
+// HTTP control API under /__sandbox/ on the API listener, for tests that drive a sandbox running
+// in another process (Node-RED under test). No key needed; never rate limited, faulted or recorded.
+//
+//   GET    /__sandbox/info                       {url, uploadUrl, filesUrl, apiKeys, timeScale}
+//   GET    /__sandbox/requests[?endpoint=&method=&listener=&model=]   recorded requests
+//   DELETE /__sandbox/requests                   forget recorded requests
+//   GET    /__sandbox/count[?endpoint=&method=&listener=&model=]      {count}
+//   POST   /__sandbox/faults    RequestFault     queue a fault (times: null | -1 | "Infinity" = always)
+//   DELETE /__sandbox/faults                     drop queued faults
+//   POST   /__sandbox/jobs      JobScript        script the next job(s)
+//   GET    /__sandbox/jobs                       jobs with their current status
+//   POST   /__sandbox/rate-limit {perMinute}     change the limit (null = none)
+//   POST   /__sandbox/reset     [{jobs:false}]   forget faults, scripts, requests, rate windows and,
+//                                                unless jobs is false, jobs and uploads
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateFault, validateJobScript } from './faults';
+import type { JobTable } from './jobs';
+import type { Recorder, RecordFilter } from './recorder';
+import { readBody } from './reply';
+import type { JobScript, RecordedRequest, RequestFault } from './types';
+
+export interface ControlTarget {
+  url: string;
+  uploadUrl: string;
+  filesUrl: string;
+  apiKeys: string[];
+  timeScale: number;
+  table: JobTable;
+  recorder: Recorder;
+  fault(f: RequestFault): void;
+  scriptJob(s: JobScript): void;
+  clearFaults(): void;
+  resetRequests(): void;
+  setRateLimit(perMinute: number | null): void;
+  reset(options?: { jobs?: boolean }): void;
+  outputUrl(id: string): string;
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value ?? { ok: true }));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function filterOf(query: string): RecordFilter {
+  const p = new URLSearchParams(query);
+  const f: RecordFilter = {};
+  const endpoint = p.get('endpoint');
+  const method = p.get('method');
+  const listener = p.get('listener');
+  const model = p.get('model');
+  if (endpoint) f.endpoint = endpoint as RecordFilter['endpoint'];
+  if (method) f.method = method.toUpperCase();
+  if (listener) f.listener = listener as RecordFilter['listener'];
+  if (model) f.model = model;
+  return f;
+}
+
+function matches(r: RecordedRequest, f: RecordFilter): boolean {
+  return (
+    (f.endpoint === undefined || r.endpoint === f.endpoint) &&
+    (f.method === undefined || r.method === f.method) &&
+    (f.listener === undefined || r.listener === f.listener) &&
+    (f.model === undefined || r.model === f.model)
+  );
+}
+
+export async function handleControl(sb: ControlTarget, req: IncomingMessage, res: ServerResponse, pathname: string, query: string): Promise<void> {
+  const raw = req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE' ? await readBody(req, 1024 * 1024) : Buffer.alloc(0);
+  let body: unknown;
+  if (raw.length > 0) {
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return send(res, 400, { error: `Invalid JSON body: ${(err as Error).message}` });
+    }
+  }
+  const what = `${req.method} ${pathname.slice('/__sandbox'.length)}`;
+  try {
+    switch (what) {
+      case 'GET /info':
+        return send(res, 200, { url: sb.url, uploadUrl: sb.uploadUrl, filesUrl: sb.filesUrl, apiKeys: sb.apiKeys, timeScale: sb.timeScale });
+      case 'GET /requests': {
+        const f = filterOf(query);
+        return send(res, 200, sb.recorder.list.filter((r) => matches(r, f)));
+      }
+      case 'DELETE /requests':
+        sb.resetRequests();
+        return send(res, 200, { ok: true });
+      case 'GET /count':
+        return send(res, 200, { count: sb.recorder.count(filterOf(query)) });
+      case 'POST /faults':
+        sb.fault(validateFault(body));
+        return send(res, 200, { ok: true });
+      case 'DELETE /faults':
+        sb.clearFaults();
+        return send(res, 200, { ok: true });
+      case 'POST /jobs':
+        sb.scriptJob(validateJobScript(body));
+        return send(res, 200, { ok: true });
+      case 'GET /jobs': {
+        const now = Date.now();
+        const jobs = [...sb.table.jobs.values()].map((job) => {
+          const phase = sb.table.phase(job, now);
+          return {
+            requestId: job.requestId,
+            model: job.model,
+            payload: job.payload,
+            submittedAt: job.submittedAt,
+            startedAt: job.startedAt,
+            doneAt: Number.isFinite(job.doneAt) ? job.doneAt : null,
+            durationSeconds: Number.isFinite(job.durationSeconds) ? job.durationSeconds : null,
+            outcome: job.outcome,
+            error: job.error,
+            expired: sb.table.expired(job, now),
+            status: phase.kind === 'running' ? phase.status : phase.kind === 'completed' ? 'COMPLETED' : 'FAILED',
+          };
+        });
+        return send(res, 200, jobs);
+      }
+      case 'POST /rate-limit': {
+        const perMinute = (body as { perMinute?: unknown } | undefined)?.perMinute;
+        if (perMinute !== null && typeof perMinute !== 'number') {
+          return send(res, 400, { error: `perMinute: expected a positive integer or null, got ${JSON.stringify(perMinute)}` });
+        }
+        sb.setRateLimit(perMinute);
+        return send(res, 200, { ok: true });
+      }
+      case 'POST /reset':
+        sb.reset({ jobs: (body as { jobs?: unknown } | undefined)?.jobs !== false });
+        return send(res, 200, { ok: true });
+      default:
+        return send(res, 404, { error: `Unknown sandbox control ${what}` });
+    }
+  } catch (err) {
+    return send(res, 400, { error: (err as Error).message });
+  }
+}

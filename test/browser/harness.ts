@@ -1,0 +1,120 @@
+// One sandbox, one real Node-RED 4 (this package linked into a temp userDir) and one headless
+// Debian Chromium shared by every browser test; started on first use, closed by hooks.ts.
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../src/sandbox/types';
+import { REPO_ROOT, startNodeRed, type RunningNodeRed } from '../../scripts/lib/start-node-red';
+
+/** API-time multiplier in the browser tests (the examples' own is 0.03); a SadTalker job ~1 s. */
+export const TIME_SCALE = 0.01;
+/** the key the config-node test types into the editor; the sandbox accepts it */
+export const TYPED_KEY = 'SG_browser_typed_key_4f1c9e';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+export const VIEWPORT = { width: 1000, height: 700 };
+/**
+ * Screenshots go to test-results/screenshots (git-ignored); `SCREENSHOT_DIR=docs/images` refreshes
+ * the README's pictures.
+ */
+const SCREENSHOT_DIR = resolve(REPO_ROOT, process.env.SCREENSHOT_DIR || 'test-results/screenshots');
+
+export interface Harness {
+  sandbox: Sandbox;
+  nodeRed: RunningNodeRed;
+  browser: Browser;
+  userDir: string;
+}
+
+let current: Promise<Harness> | null = null;
+
+export function harness(): Promise<Harness> {
+  current ??= start();
+  return current;
+}
+
+async function start(): Promise<Harness> {
+  const userDir = mkdtempSync(join(tmpdir(), 'segmind-browser-'));
+  const sandbox = await startSandbox({ timeScale: TIME_SCALE, apiKeys: ['SG_sandbox', TYPED_KEY] });
+  let nodeRed: RunningNodeRed | null = null;
+  try {
+    nodeRed = await startNodeRed({
+      userDir,
+      flows: [],
+      logLevel: 'warn',
+      // the examples' config node has no key of its own: it falls back to this, as users may do
+      env: { SEGMIND_API_KEY: 'SG_sandbox' },
+      onLog: process.env.NODE_RED_LOG ? (line) => process.stdout.write(`[node-red] ${line}\n`) : undefined,
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    return { sandbox, nodeRed, browser, userDir };
+  } catch (err) {
+    await nodeRed?.stop();
+    await sandbox.close();
+    rmSync(userDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function closeHarness(): Promise<void> {
+  if (!current) return;
+  const pending = current;
+  current = null;
+  const h = await pending.catch(() => null);
+  if (!h) return;
+  await h.browser.close().catch(() => undefined);
+  await h.nodeRed.stop();
+  await h.sandbox.close();
+  rmSync(h.userDir, { recursive: true, force: true });
+}
+
+/** Replaces the deployed flows through the admin API (a full deploy). */
+export async function setFlows(h: Harness, flows: unknown[]): Promise<void> {
+  const res = await fetch(`${h.nodeRed.url}/flows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full', 'node-red-api-version': 'v1' },
+    body: JSON.stringify(flows),
+  });
+  if (res.status !== 204 && res.status !== 200) throw new Error(`POST /flows answered ${res.status}: ${await res.text()}`);
+}
+
+/** The deployed flows as the admin API returns them. */
+export async function getFlows(h: Harness): Promise<Array<Record<string, unknown>>> {
+  const res = await fetch(`${h.nodeRed.url}/flows`, { headers: { 'node-red-api-version': 'v1' } });
+  return (await res.json()) as Array<Record<string, unknown>>;
+}
+
+/** A fresh editor tab, loaded with the palette and the flows. */
+export async function openEditor(h: Harness): Promise<Page> {
+  const page = await h.browser.newPage({ viewport: VIEWPORT });
+  page.on('pageerror', (err) => process.stdout.write(`[editor page error] ${err.message}\n`));
+  await page.goto(h.nodeRed.url);
+  await page.waitForFunction(
+    () => {
+      const RED = (window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED;
+      return Boolean(RED?.nodes?.getType?.('segmind-config')) && document.querySelector('#red-ui-palette .red-ui-palette-node');
+    },
+    undefined,
+    { timeout: 30000 },
+  );
+  // the editor fades in; wait until the loading overlay is gone so clicks land
+  await page.waitForSelector('#red-ui-loading-progress', { state: 'detached', timeout: 30000 }).catch(() => undefined);
+  return page;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,51 @@
+// The example payloads exactly as printed on Segmind's five model pages
+// (/work/shared/segmind-api/*.txt), Python literals turned into JSON.
+export const pageExamples: Record<string, Record<string, unknown>> = {
+  sadtalker: {
+    input_image: 'https://segmind-sd-models.s3.amazonaws.com/display_images/sad_talker/sad-talker-input.png',
+    input_audio: 'https://segmind-sd-models.s3.amazonaws.com/display_images/sad_talker/sad_talker_audio_input.mp3',
+    pose_style: 4,
+    expression_scale: 1.4,
+    preprocess: 'full',
+    image_size: '256',
+    enhancer: true,
+    base64: false,
+  },
+  'infinite-talk': {
+    prompt: 'A professional woman speaks confidently, gesturing naturally while addressing the camera.',
+    image: 'https://segmind-resources.s3.amazonaws.com/input/infinite-talk-example-ip.png',
+    audio: 'https://segmind-resources.s3.amazonaws.com/input/infinite-talk-example-audio.mp3',
+    seed: 42424242,
+    resolution: '480p',
+    fps: 25,
+    base64: false,
+  },
+  'v-express': {
+    input_image: 'https://segmind-sd-models.s3.amazonaws.com/display_images/v_express/v-express-ip.jpg',
+    input_audio: 'https://segmind-sd-models.s3.amazonaws.com/display_images/v_express/v_express_audio.mp3',
+    fps: 30,
+    num_inference_steps: 20,
+    guidance_scale: 2,
+    retarget_strategy: 'fix_face',
+    base64: false,
+  },
+  hallo: {
+    input_image: 'https://segmind-sd-models.s3.amazonaws.com/display_images/hallo/hallo-input.png',
+    input_audio: 'https://segmind-sd-models.s3.amazonaws.com/display_images/hallo/hallo-audio-2.mp3',
+    pose_weight: 1.4,
+    face_weight: 1,
+    lip_weight: 1.2,
+    face_expand_ratio: 1.2,
+    base64: false,
+  },
+  'sync.so-react-1': {
+    video_url: 'https://segmind-resources.s3.amazonaws.com/output/d4aba4f5-40fe-44fa-98bf-75d1b22e766d-react-input.mp4',
+    audio_url: 'https://segmind-resources.s3.amazonaws.com/output/487a2a38-3d3b-4e9b-8b84-eebbbd242c73-react-audio.mp3',
+    sync_mode: 'bounce',
+    model_mode: 'face',
+    prompt: 'happy',
+    temperature: 0.5,
+    auto_active_speaker_detection: false,
+    occlusion_detection_enabled: false,
+  },
+};
