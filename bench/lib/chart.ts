@@ -80,7 +80,7 @@ export function scatterSvg(spec: ScatterSpec): string {
     const x1 = sx(Math.min(spec.target.xMax, xMax));
     const y1 = sy(Math.min(spec.target.yMax, yMax));
     out.push(`<rect x="${M.left}" y="${y1}" width="${x1 - M.left}" height="${M.top + ph - y1}" fill="#2e7d32" fill-opacity="0.10" stroke="#2e7d32" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${M.left + 6}" y="${y1 - 6}" fill="#2e7d32" font-size="11">${esc(spec.target.label)}</text>`);
+    out.push(`<text x="${M.left + 6}" y="${M.top + ph - 8}" fill="#2e7d32" font-size="11">${esc(spec.target.label)}</text>`);
   }
 
   // grid and ticks

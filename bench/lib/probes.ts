@@ -43,17 +43,44 @@ function snapshot(): MemorySample {
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
-/** Event-loop delay histogram (ms figures). */
+/**
+ * Event-loop delay (ms). Node's histogram records the time between ticks of a `resolution` timer,
+ * so an idle loop reads about the resolution itself: it is subtracted, leaving the lateness.
+ */
 export class LoopDelay {
   private h: IntervalHistogram;
-  constructor(resolutionMs = 10) {
+  constructor(private readonly resolutionMs = 10) {
     this.h = monitorEventLoopDelay({ resolution: resolutionMs });
     this.h.enable();
   }
   stop(): { p50: number; p99: number; max: number; mean: number } {
     this.h.disable();
-    const ms = (ns: number) => ns / 1e6;
+    const ms = (ns: number) => Math.max(0, ns / 1e6 - this.resolutionMs);
     return { p50: ms(this.h.percentile(50)), p99: ms(this.h.percentile(99)), max: ms(this.h.max), mean: ms(this.h.mean) };
+  }
+}
+
+/** HTTP requests this process starts through undici, per second since `start`. */
+export class RequestRate {
+  readonly perSecond: number[] = [];
+  private readonly start = Date.now();
+  private readonly onRequest = () => {
+    const s = Math.floor((Date.now() - this.start) / 1000);
+    this.perSecond[s] = (this.perSecond[s] ?? 0) + 1;
+  };
+  constructor() {
+    dc.subscribe('undici:request:create', this.onRequest);
+  }
+  stop(): { peak: number; total: number } {
+    dc.unsubscribe('undici:request:create', this.onRequest);
+    let peak = 0;
+    let total = 0;
+    for (const n of this.perSecond) {
+      if (!n) continue;
+      total += n;
+      if (n > peak) peak = n;
+    }
+    return { peak, total };
   }
 }
 

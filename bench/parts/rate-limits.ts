@@ -151,7 +151,7 @@ async function runPlain(rpm: number, ts: number, limitSeconds: number): Promise<
 
 export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
   const started = Date.now();
-  const ts = quick ? 0.01 : 0.02;
+  const ts = quick ? 0.01 : 0.05;
   const limitSeconds = 4 * 3600; // API seconds; far beyond what 20 jobs need even at 5/min
   const runs: RateRun[] = [];
   for (const plan of PLANS) {

@@ -21,8 +21,8 @@ export interface NodeRedOptions {
   flows?: unknown[];
   /** extra environment for the Node-RED process (e.g. SEGMIND_API_KEY) */
   env?: Record<string, string>;
-  /** Node-RED console log level; default 'info' */
-  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Node-RED console log level, 'info' (the default; needed to see "Started flows") or more */
+  logLevel?: 'info' | 'debug' | 'trace';
   /** every line Node-RED prints; default: discarded */
   onLog?: (line: string) => void;
   /** ms to wait for "Started flows"; default 60 s */

@@ -26,8 +26,12 @@ export interface BudgetStats {
   effectiveRpm: number;
 }
 
-/** Spacing is stretched by 2 % so that arrival jitter cannot put rpm + 1 requests in one window. */
+/**
+ * Spacing is stretched by 2 % plus a few real milliseconds (at most 10 % of the spacing) so that
+ * jitter between release and arrival at the server cannot put rpm + 1 requests in one window.
+ */
 const SPACING_MARGIN = 1.02;
+const JITTER_CUSHION_MS = 5;
 /** On a 429 the rate is multiplied by this (never below MIN_RPM). */
 const DECREASE_FACTOR = 0.5;
 const MIN_RPM = 1;
@@ -52,7 +56,11 @@ export class RequestBudget {
   private seq = 0;
   private slotScheduled = false;
   private pausedUntil = 0;
-  private pauseTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private minTime: number;
+  /** when the last call was released (real time), to keep spacing even if a timer fired late */
+  private lastReleaseAt = Number.NEGATIVE_INFINITY;
   private lastRateChange = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -71,7 +79,8 @@ export class RequestBudget {
     this.windowMs = 60_000 * opts.timeScale;
     this.step = Math.max(1, opts.rpm / 10);
     this.log = opts.log;
-    this.limiter = new Bottleneck({ maxConcurrent: null, minTime: this.minTimeFor(this.effective) });
+    this.minTime = this.minTimeFor(this.effective);
+    this.limiter = new Bottleneck({ maxConcurrent: null, minTime: this.minTime });
   }
 
   get stats(): BudgetStats {
@@ -157,8 +166,9 @@ export class RequestBudget {
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.pauseTimer) clearTimeout(this.pauseTimer);
-    this.pauseTimer = undefined;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.wakeTimer = this.holdTimer = undefined;
     const waiting = this.waiting;
     this.waiting = [];
     for (const w of waiting) w.fail(reason);
@@ -166,12 +176,14 @@ export class RequestBudget {
   }
 
   private minTimeFor(rpm: number): number {
-    return Math.ceil((this.windowMs / rpm) * SPACING_MARGIN);
+    const spacing = this.windowMs / rpm;
+    return Math.ceil(spacing * SPACING_MARGIN + Math.min(JITTER_CUSHION_MS, spacing * 0.1));
   }
 
   private setRate(rpm: number): void {
     this.effective = rpm;
-    this.limiter.updateSettings({ minTime: this.minTimeFor(rpm) });
+    this.minTime = this.minTimeFor(rpm);
+    this.limiter.updateSettings({ minTime: this.minTime });
   }
 
   private remove(waiter: Waiter): void {
@@ -193,7 +205,7 @@ export class RequestBudget {
   private ensureSlot(): void {
     if (this.stopped || this.slotScheduled || this.waiting.length === 0) return;
     if (Date.now() < this.pausedUntil) {
-      this.armPauseTimer();
+      this.wakeAt(this.pausedUntil);
       return;
     }
     this.slotScheduled = true;
@@ -209,29 +221,41 @@ export class RequestBudget {
   }
 
   private onSlot(): void {
-    this.slotScheduled = false;
     if (this.stopped) return;
     const now = Date.now();
     if (now < this.pausedUntil) {
-      this.armPauseTimer();
+      this.slotScheduled = false;
+      this.wakeAt(this.pausedUntil);
       return;
     }
+    // Bottleneck spaces scheduled times; a slot whose timer fired late must not shorten the next
+    // gap, so the slot is held (not given back to Bottleneck, which would space it again).
+    const earliest = this.lastReleaseAt + this.minTime;
+    if (now < earliest) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.onSlot();
+      }, earliest - now);
+      return;
+    }
+    this.slotScheduled = false;
     const waiter = this.takeBest();
     if (waiter) {
       this.sent++;
+      this.lastReleaseAt = now;
       waiter.release(now);
     }
     this.ensureSlot();
   }
 
-  private armPauseTimer(): void {
-    if (this.pauseTimer) return;
-    this.pauseTimer = setTimeout(
+  private wakeAt(at: number): void {
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(
       () => {
-        this.pauseTimer = undefined;
+        this.wakeTimer = undefined;
         this.ensureSlot();
       },
-      Math.max(0, this.pausedUntil - Date.now()),
+      Math.max(0, at - Date.now()),
     );
   }
 }

@@ -37,17 +37,44 @@ export function createAgent(timeouts: Timeouts): Agent {
   });
 }
 
+/** Thrown when no response headers arrived in time (undici's own timer ticks only every ~0.5 s). */
+export class HeadersTimeoutError extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+  constructor(ms: number) {
+    super(`no response headers within ${ms} ms`);
+    this.name = 'HeadersTimeoutError';
+  }
+}
+
+/** One attempt: the request, cancelled by the caller's signal or by a precise headers timeout. */
 export async function send(agent: Agent, req: WireRequest, headersTimeout: number): Promise<WireResponse> {
-  const res = await request(req.url, {
-    dispatcher: agent,
-    method: req.method,
-    headers: req.headers,
-    body: req.body,
-    signal: req.signal,
-    headersTimeout,
-    bodyTimeout: req.bodyTimeout,
-  });
-  return { status: res.statusCode, headers: res.headers, body: res.body as WireResponse['body'] };
+  const attempt = new AbortController();
+  const onAbort = () => attempt.abort(req.signal.reason);
+  if (req.signal.aborted) attempt.abort(req.signal.reason);
+  else req.signal.addEventListener('abort', onAbort, { once: true });
+  const timeout = new HeadersTimeoutError(headersTimeout);
+  const timer = setTimeout(() => attempt.abort(timeout), headersTimeout);
+  try {
+    const res = await request(req.url, {
+      dispatcher: agent,
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal: attempt.signal,
+      // undici's coarse timer is only a backstop behind ours
+      headersTimeout: headersTimeout + 2_000,
+      bodyTimeout: req.bodyTimeout,
+    });
+    clearTimeout(timer);
+    // the caller's signal keeps governing the body until it is done
+    res.body.once('close', () => req.signal.removeEventListener('abort', onAbort));
+    return { status: res.statusCode, headers: res.headers, body: res.body as WireResponse['body'] };
+  } catch (err) {
+    clearTimeout(timer);
+    req.signal.removeEventListener('abort', onAbort);
+    if (attempt.signal.reason === timeout) throw timeout;
+    throw err;
+  }
 }
 
 const REFUSED_CODES = new Set(['ECONNREFUSED']);

@@ -77,25 +77,33 @@ export interface LognormalPart {
   sigma: number;
 }
 
-function logSumExp(xs: number[]): number {
-  const max = Math.max(...xs);
-  if (!Number.isFinite(max)) return max;
-  let s = 0;
-  for (const x of xs) s += Math.exp(x - max);
-  return max + Math.log(s);
-}
-
-/** Hazard of a lognormal mixture at t > 0 (f / S, both summed in log space so the tails stay exact). */
-export function mixtureHazard(t: number, parts: readonly LognormalPart[]): number {
-  if (t <= 0) return 0;
-  const logT = Math.log(t);
-  const logF: number[] = [];
-  const logS: number[] = [];
-  for (const p of parts) {
-    const z = (logT - Math.log(p.median)) / p.sigma;
-    const lw = Math.log(p.weight);
-    logF.push(lw + logNormalDensity(z) - Math.log(p.sigma * t));
-    logS.push(lw + logNormalTail(z));
-  }
-  return Math.exp(logSumExp(logF) - logSumExp(logS));
+/** The hazard function of a lognormal mixture (f / S, each summed in log space so the tails stay exact). */
+export function mixtureHazardOf(parts: readonly LognormalPart[]): (t: number) => number {
+  const n = parts.length;
+  const mu = parts.map((p) => Math.log(p.median));
+  const inv = parts.map((p) => 1 / p.sigma);
+  const logW = parts.map((p) => Math.log(p.weight));
+  const logWOverSigma = parts.map((p) => Math.log(p.weight) - Math.log(p.sigma));
+  const lf = new Array<number>(n);
+  const ls = new Array<number>(n);
+  return (t: number) => {
+    if (t <= 0) return 0;
+    const logT = Math.log(t);
+    let maxF = -Infinity;
+    let maxS = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const z = (logT - mu[i]) * inv[i];
+      lf[i] = logWOverSigma[i] + logNormalDensity(z) - logT;
+      ls[i] = logW[i] + logNormalTail(z);
+      if (lf[i] > maxF) maxF = lf[i];
+      if (ls[i] > maxS) maxS = ls[i];
+    }
+    let sf = 0;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      sf += Math.exp(lf[i] - maxF);
+      ss += Math.exp(ls[i] - maxS);
+    }
+    return Math.exp(maxF - maxS) * (sf / ss);
+  };
 }

@@ -1,7 +1,7 @@
 // A deterministic simulator of the polling schedule, shared by the tests and the benchmark:
 // given job durations, how many status requests each job costs and how late its completion is seen.
 
-import { DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
+import { compileSchedule, DEFAULT_SCHEDULE, jittered, type ScheduleOptions } from './schedule';
 import { observe, posterior, type ModelStats, type Prior } from './priors';
 
 export interface JobOutcome {
@@ -73,11 +73,13 @@ export function summarize(outcomes: JobOutcome[]): SimulationSummary {
 
 /** One job under the schedule: poll until a poll at or after `duration` sees it complete. */
 export function simulateJob(duration: number, prior: Prior, rand: () => number, schedule: ScheduleOptions = DEFAULT_SCHEDULE): JobOutcome & { seenAt: number; lastRunningAt: number } {
+  // the same rule as nextPollDelay, compiled once per job
+  const interval = compileSchedule(prior, schedule);
   let t = 0;
   let lastRunningAt = 0;
   let requests = 0;
   for (;;) {
-    t += nextPollDelay({ elapsed: t, prior, rand: rand() }, schedule);
+    t += jittered(interval(t), rand(), schedule);
     requests++;
     if (t >= duration) return { requests, delay: t - duration, seenAt: t, lastRunningAt };
     lastRunningAt = t;

@@ -35,8 +35,7 @@ export async function classify(value: unknown, opts: ClassifyOptions): Promise<C
       value: describeValue(value),
       allowed: `${describeKind(opts.kind)} as ${MEDIA_FORMS}`,
       detected: extra.detected,
-      sizeMB: extra.size === undefined ? undefined : toMB(extra.size),
-      limitMB: extra.size === undefined ? undefined : toMB(opts.maxBytes),
+      ...(extra.size === undefined ? {} : sizes(extra.size, opts.maxBytes)),
     });
 
   const bytes = (data: Buffer) => checkBytes(data, opts, fail);
@@ -160,6 +159,16 @@ function looksLikePath(s: string): boolean {
   );
 }
 
-function toMB(bytes: number): string {
-  return (bytes / MB).toFixed(1);
+/** Sizes in MB for messages: one decimal from 1 MB up, three significant digits below; more
+ * decimals when both would read the same (50.04 MB over a 50.0 MB limit). */
+function sizes(size: number, limit: number): { sizeMB: string; limitMB: string } {
+  const fmt = (bytes: number, decimals: number) => {
+    const mb = bytes / MB;
+    return mb >= 1 ? mb.toFixed(decimals) : String(Number(mb.toPrecision(decimals + 2)));
+  };
+  for (const decimals of [1, 3, 6]) {
+    const pair = { sizeMB: fmt(size, decimals), limitMB: fmt(limit, decimals) };
+    if (pair.sizeMB !== pair.limitMB) return pair;
+  }
+  return { sizeMB: fmt(size, 6), limitMB: fmt(limit, 6) };
 }

@@ -50,8 +50,14 @@ export function handleInput(node: Node, handler: Handler): void {
     closing = true;
     const pending = [...active];
     for (const { controller } of pending) controller.abort();
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
-    void Promise.race([Promise.allSettled(pending.map((p) => p.settled)), timer]).then(() => closed());
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    void Promise.race([Promise.allSettled(pending.map((p) => p.settled)), grace]).then(() => {
+      clearTimeout(timer);
+      closed();
+    });
   });
 }
 

@@ -19,7 +19,7 @@ const MB = 1024 * 1024;
 /** maxMediaMB from the editor ("50", 50, "" -> default), as bytes. */
 export function maxBytesFrom(value: unknown, defaultMB: number): number {
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
-  return Math.floor((Number.isFinite(n) && n > 0 ? n : defaultMB) * MB);
+  return Math.round((Number.isFinite(n) && n > 0 ? n : defaultMB) * MB);
 }
 
 function assemble(params: Record<string, unknown>, urls: Record<string, string>): Record<string, unknown> {

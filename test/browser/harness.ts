@@ -51,7 +51,6 @@ async function start(): Promise<Harness> {
     nodeRed = await startNodeRed({
       userDir,
       flows: [],
-      logLevel: 'warn',
       // the examples' config node has no key of its own: it falls back to this, as users may do
       env: { SEGMIND_API_KEY: 'SG_sandbox' },
       onLog: process.env.NODE_RED_LOG ? (line) => process.stdout.write(`[node-red] ${line}\n`) : undefined,
@@ -108,7 +107,7 @@ export async function openEditor(h: Harness): Promise<Page> {
     { timeout: 30000 },
   );
   // the editor fades in; wait until the loading overlay is gone so clicks land
-  await page.waitForSelector('#red-ui-loading-progress', { state: 'detached', timeout: 30000 }).catch(() => undefined);
+  await page.waitForSelector('#red-ui-loading-progress', { state: 'hidden', timeout: 30000 });
   return page;
 }
 

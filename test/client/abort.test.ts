@@ -1,6 +1,6 @@
 // Abort and close: in-flight, queued and backing-off calls stop promptly; nothing is sent after close.
 import assert from 'node:assert/strict';
-import { SADTALKER, delay, rejectsWith, useSandbox } from './helpers';
+import { SADTALKER, delay, rejectsWith, useSandbox, waitFor } from './helpers';
 
 describe('client: abort and close', () => {
   const TS = 0.01; // window 600 ms
@@ -43,11 +43,12 @@ describe('client: abort and close', () => {
     h.sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 3000 } });
     h.sb.fault({ endpoint: 'result', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 40 } });
     const inFlight = client.status(job());
-    await delay(20);
-    const backingOff = client.result(job()); // sent at ~122 ms, then waits for the reset at ~520 ms
-    await delay(130);
+    await waitFor('the status request', () => h.sb.count({ endpoint: 'status' }) === 1);
+    // sent ~128 ms later; its 429 then pauses the whole budget for 400 ms
+    const backingOff = client.result(job());
+    await waitFor('the result request', () => h.sb.requests.some((r) => r.endpoint === 'result' && r.status === 429));
     const queued = [client.status(job()), client.submit('sadtalker', SADTALKER), client.uploadAsset([Buffer.from('x')])];
-    await delay(50);
+    await delay(20);
     assert.deepEqual(
       h.sb.requests.map((r) => r.endpoint),
       ['status', 'result'],

@@ -29,7 +29,7 @@ describe('client: request budget against a rate-limited sandbox', () => {
     assert.ok(client.stats.queued >= 9, `calls wait in the budget (queued ${client.stats.queued})`);
     await Promise.all(calls);
     const recorded = h.sb.requests;
-    assert.equal(recorded.length, 12, JSON.stringify(recorded.map((r) => [r.endpoint, r.status, r.time])) + h.logs.join('\n'));
+    assert.equal(recorded.length, 12, JSON.stringify(recorded.map((r) => [r.endpoint, r.status])));
     assert.equal(recorded.filter((r) => r.status === 429).length, 0, 'no 429 at all');
     assert.ok(maxInWindow(times(h.sb), WINDOW) <= RPM, `max ${maxInWindow(times(h.sb), WINDOW)} in a window`);
     assert.deepEqual(client.stats, { sent: 12, queued: 0, rateLimited: 0, effectiveRpm: RPM });

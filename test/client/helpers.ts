@@ -97,6 +97,15 @@ export async function deadPort(): Promise<number> {
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls a condition every few ms; fails after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(2);
+  }
+}
+
 /** Times of recorded requests matching a filter, ascending. */
 export function times(sb: Sandbox, filter: (r: Sandbox['requests'][number]) => boolean = () => true): number[] {
   return sb.requests.filter(filter).map((r) => r.time).sort((a, b) => a - b);

@@ -14,7 +14,7 @@ import { specs } from '../../src/models/specs';
 import type { ModelSpec } from '../../src/models/spec';
 import { deployFlows, getIcon, getIcons, getNodeMessages, getNodeSets, getNodesHtml, inject } from './lib/admin-api';
 import { Collector } from './lib/collector';
-import { IDS, buildFlow } from './lib/flow';
+import { IDS, REPORT_KINDS, buildFlow, type ReportKind } from './lib/flow';
 import { otherProblems, ourProblems } from './lib/log-scan';
 import { CREDENTIAL_SECRET, createUserDir, startNodeRed, type NodeRedProcess } from './lib/node-red-process';
 import { packProject, type PackedPackage } from './lib/pack';
@@ -66,6 +66,8 @@ describe('compat: packed tarball in real Node-RED processes', function () {
       let deployLogFrom = 0;
       let failed = false;
       const phases: Record<string, number> = {};
+      /** collector kinds are per target, so a late message from one target cannot pass another's test */
+      const kindOf = (kind: ReportKind): string => `${t.id.replace(/[^\w]/g, '-')}-${kind}`;
       const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         const s = Date.now();
         try {
@@ -159,7 +161,7 @@ describe('compat: packed tarball in real Node-RED processes', function () {
           apiKey: API_KEY,
           imageUrl: collector.fixtureUrl('face.jpg'),
           audioUrl: collector.fixtureUrl('voice.mp3'),
-          collectUrl: (kind) => collector.collectUrl(`${t.id.replace(/[^\w]/g, '-')}-${kind}`),
+          collectUrl: (kind) => collector.collectUrl(kindOf(kind)),
         });
         await timed('deploy', async () => {
           await deployFlows(running.url, flow);
@@ -173,13 +175,13 @@ describe('compat: packed tarball in real Node-RED processes', function () {
       it('completes a SadTalker job (image by JSONata, audio from flow context) through the await node', async function () {
         const running = nr as NodeRedProcess;
         const sb = sandbox as Sandbox;
-        const kind = `${t.id.replace(/[^\w]/g, '-')}-completed`;
         const from = collector.received.length;
         const got = await timed('job', async () => {
           await inject(running.url, IDS.injectOk);
-          return collector.waitFor(kind, 30_000, from);
+          return collector.waitFor(REPORT_KINDS.map(kindOf), 30_000, from);
         });
         const report = got.body as Report;
+        assert.equal(got.kind, kindOf('completed'), `expected the completed output; got ${got.kind}: ${JSON.stringify(report).slice(0, 1500)}`);
         assert.equal(report.topic, 'ok');
         assert.equal(typeof report.payload, 'string', `completed msg.payload: ${JSON.stringify(report.payload)}`);
         const out = new URL(report.payload as string);
@@ -199,12 +201,12 @@ describe('compat: packed tarball in real Node-RED processes', function () {
       it('reports an invalid message to a Catch node (done(err)) and submits nothing', async function () {
         const running = nr as NodeRedProcess;
         const sb = sandbox as Sandbox;
-        const kind = `${t.id.replace(/[^\w]/g, '-')}-caught`;
         const from = collector.received.length;
         const submitsBefore = sb.count({ endpoint: 'submit' });
         await inject(running.url, IDS.injectBad);
-        const got = await collector.waitFor(kind, 15_000, from);
+        const got = await collector.waitFor(REPORT_KINDS.map(kindOf), 15_000, from);
         const report = got.body as Report;
+        assert.equal(got.kind, kindOf('caught'), `expected the Catch node's report; got ${got.kind}: ${JSON.stringify(report).slice(0, 1500)}`);
         assert.equal(report.topic, 'bad');
         assert.equal(report.error?.source?.id, IDS.model);
         assert.equal(report.error?.source?.type, 'segmind sadtalker');

@@ -150,6 +150,9 @@ for (const spec of specs) {
       assert.equal(def.defaults.paramsProperty.value, 'payload');
       assert.equal(def.defaults.paramsPropertyType.value, 'msg');
       assert.equal(def.defaults.maxMediaMB.value, 50);
+      const maxMb = def.defaults.maxMediaMB.validate!;
+      for (const good of [50, '50', '0.5', '', undefined]) assert.ok(maxMb(good), `maxMediaMB ${String(good)}`);
+      for (const bad of [0, '-1', 'abc', 'NaN', '0x10', '1e999']) assert.equal(maxMb(bad), false, `maxMediaMB ${String(bad)}`);
       assert.deepEqual(typedInputs['#node-input-paramsProperty'].types, ['msg']);
       for (const p of mediaParams(spec)) {
         assert.equal(def.defaults[p.name].value, p.defaultProperty);

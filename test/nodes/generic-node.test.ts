@@ -51,9 +51,9 @@ describe('generic node "segmind model" (runtime + sandbox)', () => {
 
   it('takes the slug from msg.model, ignores a non-object msg.payload', async () => {
     await load(sets(), flowWith(node({ model: '', payload: '{"x":1}' }), sb));
-    const o = await send({ model: 'sync.so-react-1', payload: 'just text' });
+    const o = await send({ model: 'sd3.5-large_turbo', payload: 'just text' });
     assert.equal(o.outputs.length, 1, o.caught?.error?.message);
-    assert.equal(submits()[0].model, 'sync.so-react-1');
+    assert.equal(submits()[0].model, 'sd3.5-large_turbo');
     assert.deepEqual(submits()[0].body, { x: 1 });
   });
 

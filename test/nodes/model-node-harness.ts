@@ -146,3 +146,9 @@ export function send(msg: Record<string, unknown>, settleMs = 30): Promise<Outco
 }
 
 export { helper };
+
+/** Switches the runtime language (Node-RED's i18n), e.g. 'de'; tests switch back to 'en-US'. */
+export async function setLanguage(lang: string): Promise<void> {
+  await initI18n();
+  await i18n.i.changeLanguage(lang);
+}

@@ -8,7 +8,7 @@ import { mediaParams, valueParams } from '../../src/models/params';
 import type { Sandbox } from '../../src/sandbox';
 import { pageExamples } from '../models/page-examples';
 import { facePng, faceJpg, voiceMp3, voiceWav, dataUri } from '../media/samples';
-import { API_KEY, configSet, flowWith, helper, load, modelSet, send, withSandbox, type Outcome } from './model-node-harness';
+import { API_KEY, configSet, flowWith, helper, load, modelSet, send, setLanguage, withSandbox, type Outcome } from './model-node-harness';
 import { alternatives, asSetting, exampleUrl, invalidCases, mediaMsg, nodeDef } from './model-node-cases';
 
 function submits(sb: Sandbox) {
@@ -314,6 +314,20 @@ describe('model nodes (runtime + sandbox)', function () {
       assert.equal(lastStatus(a).text, `1 submitted · ok ${reqId.slice(0, 8)}`);
       const b = await send({ image: 'x' });
       assert.equal(lastStatus(b).text, '1 submitted · invalid input_image');
+    });
+
+    it('speaks the runtime language (German)', async () => {
+      await setLanguage('de');
+      try {
+        await load(sets(), flowWith(nodeDef(spec), sb));
+        const o = await send(mediaMsg(spec, { payload: { pose_style: 99 } }));
+        assert.equal(lastStatus(o).text, '0 gesendet · ungültig: pose_style');
+        assert.match(o.caught.error.message, /pose_style: 99 liegt außerhalb des Bereichs; erlaubt: /);
+        const m = await send({ image: 42, audio: 'https://example.com/a.mp3' });
+        assert.match(m.caught.error.message, /input_image \(msg\.image\): number 42 ist nicht verwendbar/);
+      } finally {
+        await setLanguage('en-US');
+      }
     });
 
     it('aborts in-flight work on close and closes promptly', async function () {

@@ -60,7 +60,11 @@ function defaultsSource(spec: ModelSpec): string {
   }
   lines.push(`paramsProperty: { value: 'payload' }`);
   lines.push(`paramsPropertyType: { value: 'msg' }`);
-  lines.push(`maxMediaMB: { value: ${DEFAULT_MAX_MEDIA_MB}, validate: RED.validators.number() }`);
+  // blank (older flows) means the runtime default; otherwise a positive number of megabytes
+  lines.push(
+    `maxMediaMB: { value: ${DEFAULT_MAX_MEDIA_MB}, validate: function (v) { if (v === '' || v === undefined || v === null) { return true; } ` +
+      `var s = String(v).trim(); return ${NUMERIC_SOURCE}.test(s) && isFinite(Number(s)) && Number(s) > 0; } }`,
+  );
   return lines.map((l) => `            ${l}`).join(',\n');
 }
 

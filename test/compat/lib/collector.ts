@@ -83,11 +83,14 @@ export class Collector {
     res.writeHead(404).end();
   }
 
-  /** Resolves with the first collected item of this kind (received before or after the call). */
-  async waitFor(kind: string, timeoutMs: number, from = 0): Promise<Collected> {
+  /** Resolves with the first collected item of one of these kinds, received at index from or
+   * later. Waiting for every outcome of a run, not only the hoped-for one, fails fast. */
+  async waitFor(kinds: string | string[], timeoutMs: number, from = 0): Promise<Collected> {
+    const wanted = Array.isArray(kinds) ? kinds : [kinds];
+    const kind = wanted.join("' or '");
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const hit = this.received.slice(from).find((c) => c.kind === kind);
+      const hit = this.received.slice(from).find((c) => wanted.includes(c.kind));
       if (hit) return hit;
       const left = deadline - Date.now();
       if (left <= 0) {

@@ -13,7 +13,7 @@ export interface FlowOptions {
   imageUrl: string;
   audioUrl: string;
   /** collector URL for a kind of report, e.g. 'completed' */
-  collectUrl: (kind: string) => string;
+  collectUrl: (kind: ReportKind) => string;
 }
 
 export const IDS = {

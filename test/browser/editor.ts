@@ -1,0 +1,90 @@
+// Editor actions the browser tests share, done the way a user does them where that is reliable
+// (clicks, typing) and through the editor's own RED API where a pointer gesture would only add
+// flakiness (placing a node, reading state).
+import type { Page } from 'playwright-core';
+import { specs } from '../../src/models/specs';
+import { editorDefinitions } from '../../scripts/lib/editor-defaults';
+
+export const PACKAGE_TYPES = ['segmind await', 'segmind model', ...specs.map((s) => s.nodeType)];
+
+/** Palette labels as the package defines them (model titles; the await node's from its locale). */
+export function expectedPaletteLabel(type: string): string {
+  const spec = specs.find((s) => s.nodeType === type);
+  if (spec) return spec.title;
+  if (type === 'segmind await') return 'await job';
+  return type;
+}
+
+/** The icon file each type registers in its editor HTML. */
+export function expectedIcon(type: string): string {
+  const def = editorDefinitions().get(type);
+  if (!def || typeof def.icon !== 'string') throw new Error(`no icon for ${type}`);
+  return def.icon;
+}
+
+/** `[id="..."]`: Node-RED ids may start with a digit, which a CSS #id selector does not allow. */
+export function byId(id: string): string {
+  return `[id="${id}"]`;
+}
+
+/** Places a node of `type` with the editor's defaults (plus `props`) on the active tab; its id. */
+export async function addNode(page: Page, type: string, props: Record<string, unknown> = {}, x = 300, y = 140): Promise<string> {
+  return page.evaluate(
+    ({ type, props, x, y }) => {
+      const RED = (window as unknown as { RED: any }).RED;
+      const id = RED.nodes.id();
+      RED.view.importNodes([{ id, type, x, y, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: false });
+      RED.view.select({ nodes: [] });
+      return id;
+    },
+    { type, props, x, y },
+  );
+}
+
+/** Opens a node's edit tray with a double click on the canvas. */
+export async function openEditor(page: Page, id: string): Promise<void> {
+  await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
+  await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+  // the tray slides in; form widgets (typedInput, spinner) are built in oneditprepare
+  await page.waitForFunction(() => !document.querySelector('.red-ui-tray.red-ui-tray-opening'));
+  await page.waitForTimeout(300);
+}
+
+export async function closeEditor(page: Page, button: 'ok' | 'cancel' = 'ok'): Promise<void> {
+  await page.locator(button === 'ok' ? '#node-dialog-ok' : '#node-dialog-cancel').click();
+  await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+}
+
+/** Whether the canvas shows the node's red "invalid properties" triangle. */
+export async function showsInvalidMarker(page: Page, id: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const badge = document.querySelector(`${sel} .red-ui-flow-node-error`);
+    return Boolean(badge && !badge.classList.contains('hide') && (badge as SVGGraphicsElement).getBBox().width > 0);
+  }, byId(id));
+}
+
+export async function nodeProperty(page: Page, id: string, key: string): Promise<unknown> {
+  return page.evaluate(({ id, key }) => (window as unknown as { RED: any }).RED.nodes.node(id)?.[key], { id, key });
+}
+
+/** Clicks Deploy and waits until the editor reports the flows deployed. */
+export async function deploy(page: Page): Promise<void> {
+  await page.locator('#red-ui-header-button-deploy').click();
+  await page.waitForFunction(() => {
+    const RED = (window as unknown as { RED: any }).RED;
+    // the button greys out once the runtime accepted the flows
+    return !RED.nodes.dirty() && Boolean(document.querySelector('#red-ui-header-button-deploy.disabled'));
+  });
+}
+
+/** Opens a sidebar tab ('debug', 'help', 'info', ...) with its button. */
+export async function showSidebar(page: Page, tab: string): Promise<void> {
+  await page.evaluate((tab) => (window as unknown as { RED: any }).RED.sidebar.show(tab), tab);
+  await page.locator(`#red-ui-tab-${tab}.active`).waitFor();
+}
+
+/** Moves the pointer to an empty corner so no tooltip covers a screenshot. */
+export async function parkPointer(page: Page): Promise<void> {
+  await page.mouse.move(5, 695);
+  await page.waitForTimeout(400);
+}
