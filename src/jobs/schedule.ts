@@ -39,8 +39,8 @@ export const DEFAULT_SCHEDULE: Readonly<ScheduleOptions> = {
   minInterval: 1,
   maxInterval: 45,
   jitter: 0.1,
-  overrunWeight: 0.05,
-  overrunFactor: 2,
+  overrunWeight: 0.02,
+  overrunFactor: 4,
   overrunSigma: 1,
 };
 
@@ -75,10 +75,20 @@ export function compileSchedule(prior: Prior, opts: ScheduleOptions = DEFAULT_SC
     const upper = Math.max(opts.maxInterval, m - elapsed);
     // The rule at the middle of the interval it defines: solve d = F(elapsed + d/2).
     // (F at the start would overshoot the first poll far past the point where jobs start finishing.)
-    const excess = (d: number) => {
+    const rule = (d: number) => {
       const h = hazard(elapsed + d / 2);
-      return (h > 0 ? scale / Math.sqrt(h) : Infinity) - d; // > 0: d is too short
+      return h > 0 ? scale / Math.sqrt(h) : Infinity;
     };
+    const clamp = (d: number) => Math.min(upper, Math.max(opts.minInterval, d));
+    // Where the rule changes slowly (everywhere but before the first poll) plain iteration converges
+    // in a few steps; otherwise fall back to bisection.
+    let d = clamp(rule(0));
+    for (let i = 0; i < 5; i++) {
+      const next = clamp(rule(d));
+      if (Math.abs(next - d) <= 1e-3 * d) return next;
+      d = next;
+    }
+    const excess = (x: number) => rule(x) - x; // > 0: x is too short
     if (excess(opts.minInterval) <= 0) return opts.minInterval;
     if (excess(upper) >= 0) return upper;
     // bisection on a log scale: 14 halvings give well under 0.1 % precision on [1 s, a few minutes]

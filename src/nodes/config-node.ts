@@ -3,6 +3,8 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
+import english from '../../nodes/locales/en-US/segmind-config.json';
+import { name as packageName } from '../../package.json';
 
 export const DEFAULT_BASE_URL = 'https://api.segmind.com';
 export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
@@ -45,14 +47,14 @@ export function registerConfigNode(RED: NodeAPI): void {
     // environment so keys can stay out of flow files entirely.
     const apiKey = (node.credentials?.apiKey || process.env.SEGMIND_API_KEY || '').trim();
     try {
-      validateApiUrl(node.baseUrl, 'baseUrl');
-      validateApiUrl(node.uploadUrl, 'uploadUrl');
+      validateApiUrl('baseUrl', node.baseUrl);
+      validateApiUrl('uploadUrl', node.uploadUrl);
     } catch (err) {
       node.problem = (err as Error).message;
       node.error(node.problem);
     }
     if (!apiKey) {
-      node.problem = node.problem ?? RED._('segmind-config.errors.noKey');
+      node.problem = node.problem ?? configText(RED, 'noKey');
     }
     node.client = new SegmindClient({
       apiKey,
@@ -80,7 +82,7 @@ export function registerConfigNode(RED: NodeAPI): void {
 
 function safeUrl(url: string, fallback: string): string {
   try {
-    validateApiUrl(url, 'url');
+    validateApiUrl('url', url);
     return url;
   } catch {
     return fallback;
@@ -103,6 +105,21 @@ export function getConfig(
 
 /** Why this config cannot be used, or undefined. */
 export function configProblem(RED: NodeAPI, config: SegmindConfigNode | null): string | undefined {
-  if (!config) return RED._('segmind-config.errors.missing');
+  if (!config) return configText(RED, 'missing');
   return config.problem;
+}
+
+/**
+ * The config node's error texts, addressed by its catalog's explicit namespace because other
+ * node sets (model nodes, await node) call this with their own RED, which sees only their catalog.
+ */
+function configText(RED: NodeAPI, key: 'missing' | 'noKey'): string {
+  const full = `segmind-config.errors.${key}`;
+  try {
+    const out = RED._(`${packageName}/segmind-config:${full}`);
+    if (typeof out === 'string' && out && !out.endsWith(full)) return out;
+  } catch {
+    // fall through to the bundled English
+  }
+  return english['segmind-config'].errors[key];
 }

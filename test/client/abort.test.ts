@@ -12,8 +12,8 @@ describe('client: abort and close', () => {
     h.sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 3000 } });
     const ac = new AbortController();
     const call = client.status(job(), { signal: ac.signal });
-    await delay(50);
-    assert.equal(h.sb.count({ endpoint: 'status' }), 1, 'the request is on the wire');
+    await waitFor('the request on the wire', () => h.sb.count({ endpoint: 'status' }) === 1);
+    await delay(10);
     ac.abort();
     const err = await rejectsWith(call, 'aborted');
     assert.equal(err.retryable, false);
@@ -31,7 +31,8 @@ describe('client: abort and close', () => {
     h.sb.fault({ endpoint: 'status', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 30 } });
     const ac = new AbortController();
     const call = client.status(job(), { signal: ac.signal });
-    await delay(50);
+    await waitFor('the 429', () => h.sb.requests.some((r) => r.status === 429));
+    await delay(10);
     ac.abort();
     await rejectsWith(call, 'aborted');
     await delay(400);

@@ -108,7 +108,10 @@ describe('compat: packed tarball in real Node-RED processes', function () {
         assert.match(running.log, new RegExp(`Node.js\\s+version: v${t.nodeLine}\\.\\d+`));
       });
 
-      it('registers every node set of the package, enabled and without error', async function () {
+      // Node-RED 3.1 and 4.x load node files with require(), 5.x with import() (a CommonJS file's
+      // module.exports arrives as the namespace's default export).
+      const loader = Number(t.nodeRedLine.split('.')[0]) >= 5 ? 'import()' : 'require()';
+      it(`registers every node set of the package through ${loader}, enabled and without error`, async function () {
         const sets = (await getNodeSets((nr as NodeRedProcess).url)).filter((s) => s.module === packed.name);
         for (const setName of Object.keys(packed.nodeSets)) {
           const set = sets.find((s) => s.name === setName);
@@ -191,6 +194,7 @@ describe('compat: packed tarball in real Node-RED processes', function () {
         const job = sb.jobs.get(requestId as string);
         assert.ok(job, `msg.segmind.requestId ${String(requestId)} is not a sandbox job`);
         assert.equal(job.model, 'sadtalker');
+        assert.equal(report.segmind?.model, 'sadtalker');
         const payload = job.payload as Record<string, unknown>;
         assert.equal(payload.input_image, collector.fixtureUrl('face.jpg'));
         assert.equal(payload.input_audio, collector.fixtureUrl('voice.mp3'));

@@ -20,7 +20,7 @@ type NodeModule = (RED: unknown) => unknown;
 
 /** One built node set (e.g. 'nodes/models/sadtalker.js') as the test helper loads it. */
 export function builtNodeSet(rel: string): NodeModule {
-  const file = path.join(process.env.SEGMIND_TEST_BUILD_ROOT ?? ROOT, rel);
+  const file = path.join(ROOT, rel);
   if (!fs.existsSync(file)) throw new Error(`${rel} is missing: run \`npm run build\` first`);
   const set = path.basename(file, '.js');
   const namespace = `${PACKAGE}/${set}`;

@@ -28,6 +28,7 @@ export function builtSet(rel: string): NodeModule {
   const namespace = `${PACKAGE}/${set}`;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as NodeModule;
+  initI18n();
   return async (red: unknown) => {
     await i18n.registerMessageCatalog(namespace, path.join(path.dirname(file), 'locales'), `${set}.json`);
     const own = Object.create(red as object);
@@ -37,7 +38,7 @@ export function builtSet(rel: string): NodeModule {
 }
 
 let i18nReady = false;
-function initI18n(): void {
+export function initI18n(): void {
   if (i18nReady) return;
   i18n.init({ lang: 'en-US' });
   i18nReady = true;
@@ -98,6 +99,9 @@ export class Collector {
   }
 }
 
+export const MODEL_IDS = ['m', 'mb', 'mf', 'g'];
+export const AWAIT_IDS = ['a', 'ab', 'af'];
+
 export interface ChainOptions {
   sandbox: Sandbox;
   apiKey: string;
@@ -117,7 +121,7 @@ export interface ChainOptions {
 /**
  * The flow: model nodes 'm' (-> await 'a', result url), 'mb' (-> 'ab', buffer), 'mf' (-> 'af', file)
  * and generic node 'g' (-> 'a'). Await outputs go to helpers 'completed' / 'failed' / 'timedOut'.
- * Catch (all nodes) -> 'caught'; Complete(model nodes) -> 'modelDone'; Complete(await nodes) -> 'awaitDone'.
+ * Catch (all nodes) -> 'caught'; Complete -> 'done', recorded as modelDone or awaitDone by source node.
  */
 export function chainFlow(o: ChainOptions): Record<string, unknown>[] {
   const model = o.model ?? 'sadtalker';
@@ -158,15 +162,13 @@ export function chainFlow(o: ChainOptions): Record<string, unknown>[] {
     { id: 'timedOut', z: 'f', type: 'helper' },
     { id: 'catcher', z: 'f', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f', type: 'helper' },
-    { id: 'cm', z: 'f', type: 'complete', scope: ['m', 'mb', 'mf', 'g'], uncaught: false, wires: [['modelDone']] },
-    { id: 'modelDone', z: 'f', type: 'helper' },
-    { id: 'ca', z: 'f', type: 'complete', scope: ['a', 'ab', 'af'], uncaught: false, wires: [['awaitDone']] },
-    { id: 'awaitDone', z: 'f', type: 'helper' },
+    // one Complete node (the test helper registers a core type once per flow node); msg.complete.source.id tells which
+    { id: 'completer', z: 'f', type: 'complete', scope: [...MODEL_IDS, ...AWAIT_IDS], uncaught: false, wires: [['done']] },
+    { id: 'done', z: 'f', type: 'helper' },
     ...(o.extraNodes ?? []),
   ];
 }
 
-export const CHAIN_NODE_IDS = ['cfg', 'm', 'mb', 'mf', 'g', 'a', 'ab', 'af'];
 
 export interface Chain {
   collector: Collector;
@@ -197,9 +199,13 @@ export async function loadChain(o: ChainOptions, extraSets: NodeModule[] = []): 
     credentials as never,
   );
   const collector = new Collector();
-  for (const ending of ['completed', 'failed', 'timedOut', 'caught', 'modelDone', 'awaitDone'] as Ending[]) {
+  for (const ending of ['completed', 'failed', 'timedOut', 'caught'] as Ending[]) {
     helper.getNode(ending).on('input', (msg: any) => collector.push(ending, msg));
   }
+  helper.getNode('done').on('input', (msg: any) => {
+    const source = msg?.complete?.source?.id;
+    collector.push(AWAIT_IDS.includes(source) ? 'awaitDone' : 'modelDone', msg);
+  });
   const statuses: { id: string; status: any }[] = [];
   const ids = flow.map((n) => n.id as string).filter((id) => helper.getNode(id));
   for (const id of ids) {

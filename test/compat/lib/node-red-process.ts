@@ -99,11 +99,18 @@ export class NodeRedProcess {
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
     this.exitPromise = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      const ended = (info: ExitInfo): void => {
+        if (this.exitInfo) return;
         live.delete(child);
-        this.exitInfo = { code, signal };
+        this.exitInfo = info;
         logFile.end();
-        resolve(this.exitInfo);
+        resolve(info);
+      };
+      child.on('exit', (code, signal) => ended({ code, signal }));
+      // a node binary that cannot be started emits 'error' and no 'exit'
+      child.on('error', (err) => {
+        this.output += `failed to start ${String(child.spawnfile)}: ${err.message}\n`;
+        ended({ code: null, signal: null });
       });
     });
   }
@@ -149,7 +156,21 @@ export class NodeRedProcess {
 
 /** Starts Node-RED and resolves once its HTTP server listens (nodes loaded, flows started). */
 export async function startNodeRed(target: PreparedTarget, userDir: string): Promise<NodeRedProcess> {
-  const port = await freePort();
+  // The free port is released before Node-RED binds it; another process may take it in between.
+  for (let attempt = 1; ; attempt++) {
+    const nr = spawnNodeRed(target, userDir, await freePort());
+    try {
+      await nr.waitForLog(/Server now running at http:\/\/127\.0\.0\.1:\d+/, 60_000);
+      return nr;
+    } catch (err) {
+      await nr.stop(2000);
+      if (attempt < 3 && /EADDRINUSE|port in use/i.test(nr.log)) continue;
+      throw new Error(`${(err as Error).message}\n--- node-red log ---\n${nr.log}`);
+    }
+  }
+}
+
+function spawnNodeRed(target: PreparedTarget, userDir: string, port: number): NodeRedProcess {
   const settingsFile = writeSettings(userDir, port);
   const child = spawn(target.node.bin, [target.nodeRed.redJs, '--userDir', userDir, '--settings', settingsFile], {
     cwd: userDir,
@@ -157,12 +178,5 @@ export async function startNodeRed(target: PreparedTarget, userDir: string): Pro
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
-  const nr = new NodeRedProcess(child, port, userDir);
-  try {
-    await nr.waitForLog(/Server now running at http:\/\/127\.0\.0\.1:\d+/, 60_000);
-  } catch (err) {
-    await nr.stop(2000);
-    throw new Error(`${(err as Error).message}\n--- node-red log ---\n${nr.log}`);
-  }
-  return nr;
+  return new NodeRedProcess(child, port, userDir);
 }

@@ -1,0 +1,240 @@
+// The waiter against a real sandbox over loopback HTTP with the real SegmindClient, at a compressed
+// time scale: every end of a job, retries, result modes, stop, close.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SegmindClient } from '../../src/client';
+import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { basePrior } from '../../src/jobs/priors';
+import { Waiter, type JobEnd, type WaiterOptions, type WatchedJob } from '../../src/jobs/waiter';
+import type { JobHandle } from '../../src/client/types';
+
+const KEY = 'SG_waiter_test_7e1d';
+const SCALE = 0.002; // sadtalker's 107.5 s run in 215 ms
+const SAMPLE = join(__dirname, '..', '..', 'assets', 'sample.mp4');
+const INPUTS = { input_image: 'https://example.com/face.png', input_audio: 'https://example.com/voice.mp3' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('jobs/waiter against the sandbox', function () {
+  this.timeout(20_000);
+  let sb: Sandbox;
+  let client: SegmindClient;
+  let folder: string;
+  const waiters: Waiter[] = [];
+
+  before(async () => {
+    sb = await startSandbox({ timeScale: SCALE, apiKeys: [KEY], durationSigma: 0 });
+    folder = await mkdtemp(join(tmpdir(), 'segmind-waiter-'));
+  });
+  after(async () => {
+    await sb.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    client = new SegmindClient({ apiKey: KEY, baseUrl: sb.url, uploadUrl: sb.uploadUrl, timeScale: SCALE, requestsPerMinute: 100_000, maxAttempts: 3 });
+  });
+  afterEach(async () => {
+    for (const w of waiters.splice(0)) w.close();
+    await client.close();
+    sb.reset();
+  });
+
+  function waiter(opts: Partial<WaiterOptions> = {}): Waiter {
+    const w = new Waiter({ client, timeScale: SCALE, resultMode: 'url', folder, belief: (m) => basePrior(m), ...opts });
+    waiters.push(w);
+    return w;
+  }
+  const toJob = (h: JobHandle): WatchedJob => ({ ...h, submittedAt: Date.parse(h.submittedAt) });
+  const submit = async (payload: Record<string, unknown> = {}) => toJob(await client.submit('sadtalker', { ...INPUTS, ...payload }));
+  const later = (apiSeconds: number) => Date.now() + apiSeconds * 1000 * SCALE;
+  const statusPolls = (id: string) => sb.requests.filter((r) => r.endpoint === 'status' && r.requestId === id).length;
+
+  it('completed: the output URL and the full result body, in far fewer polls than every 2 s', async () => {
+    const observed: Array<[string, number]> = [];
+    const job = await submit();
+    const end = await waiter({ observed: (m, s) => observed.push([m, s]) }).watch(job, later(900));
+    assert.equal(end.kind, 'completed');
+    if (end.kind !== 'completed') return;
+    assert.match(end.payload as string, new RegExp(`^${sb.filesUrl}/`));
+    assert.equal(end.result.status, 'COMPLETED');
+    assert.ok(end.result.metrics && typeof end.result.metrics === 'object');
+    const polls = statusPolls(job.requestId);
+    assert.ok(polls >= 1 && polls <= 107.5 / 2 / 2, `polled ${polls} times for a 107.5 s job`);
+    assert.equal(observed.length, 1);
+    assert.equal(observed[0][0], 'sadtalker');
+    assert.ok(observed[0][1] > 80 && observed[0][1] < 160, `observed ${observed[0][1]} API s`);
+  });
+
+  it('FAILED: Segmind\'s error text, code failed, HTTP 422', async () => {
+    sb.scriptJob({ outcome: 'fail', error: 'Sandbox: no face found', durationSeconds: 20 });
+    const job = await submit();
+    const end = await waiter().watch(job, later(900));
+    assert.equal(end.kind, 'failed');
+    if (end.kind !== 'failed') return;
+    assert.equal(end.error.code, 'failed');
+    assert.equal(end.error.httpStatus, 422);
+    assert.match(end.error.message, /no face found/);
+    assert.equal(end.status, 'FAILED');
+  });
+
+  it('unknown request id: not_found (404) after a single poll', async () => {
+    const end = await waiter().watch({ requestId: 'no-such-request' }, later(900));
+    assert.equal(end.kind, 'failed');
+    if (end.kind !== 'failed') return;
+    assert.equal(end.error.code, 'not_found');
+    assert.equal(end.error.httpStatus, 404);
+    assert.equal(statusPolls('no-such-request'), 1);
+  });
+
+  it('a job past the one-hour retention fails as expired without any request', async () => {
+    const job = await submit();
+    sb.resetRequests();
+    const end = await waiter().watch({ ...job, submittedAt: Date.now() - 3601 * 1000 * SCALE }, later(900));
+    assert.equal(end.kind, 'failed');
+    if (end.kind !== 'failed') return;
+    assert.equal(end.error.code, 'expired');
+    assert.match(end.error.message, /one hour/);
+    assert.equal(sb.requests.length, 0);
+  });
+
+  it('a wrong key: auth (401), not retried', async () => {
+    const job = await submit();
+    const bad = new SegmindClient({ apiKey: 'SG_wrong', baseUrl: sb.url, uploadUrl: sb.uploadUrl, timeScale: SCALE, requestsPerMinute: 100_000 });
+    try {
+      const end = await waiter({ client: bad }).watch({ ...job, submittedAt: undefined }, later(900));
+      assert.equal(end.kind, 'failed');
+      if (end.kind === 'failed') {
+        assert.equal(end.error.code, 'auth');
+        assert.equal(end.error.httpStatus, 401);
+      }
+      assert.equal(statusPolls(job.requestId), 1);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('timed out: a job that never finishes ends at its deadline and polling stops', async () => {
+    sb.scriptJob({ outcome: 'never' });
+    const job = await submit();
+    const end = await waiter().watch(job, later(200));
+    assert.equal(end.kind, 'timeout');
+    assert.equal((end as { status?: string }).status, 'PROCESSING');
+    const polls = statusPolls(job.requestId);
+    assert.ok(polls >= 2, `a final poll at the deadline: ${polls}`);
+    await sleep(100 * 1000 * SCALE);
+    assert.equal(statusPolls(job.requestId), polls, 'no poll after the end');
+  });
+
+  it('retryable errors do not end the job: 503s beyond the client\'s own retries, then completion', async () => {
+    const job = await submit();
+    // the client tries 3 times per poll; 7 failures span at least three polls of the waiter
+    sb.fault({ endpoint: 'status', kind: { type: 'http', status: 503, body: { error: 'busy' } }, times: 7 });
+    sb.fault({ endpoint: 'result', kind: { type: 'rate_limit', resetInSeconds: 2 }, times: 4 });
+    const end = await waiter().watch(job, later(2000));
+    assert.equal(end.kind, 'completed', JSON.stringify(end));
+    assert.ok(sb.requests.filter((r) => r.status === 503).length === 7);
+  });
+
+  it('buffer mode: the served video, downloaded without the key', async () => {
+    const job = await submit();
+    const end = await waiter({ resultMode: 'buffer' }).watch(job, later(900));
+    assert.equal(end.kind, 'completed');
+    const sample = await readFile(SAMPLE);
+    assert.ok(Buffer.isBuffer((end as { payload: unknown }).payload));
+    assert.ok(sample.equals((end as { payload: Buffer }).payload));
+    const files = sb.requests.filter((r) => r.listener === 'files');
+    assert.ok(files.length >= 1);
+    assert.ok(files.every((r) => !r.apiKeyPresent), 'the key went to the output host');
+  });
+
+  it('base64 output is decoded for buffer mode', async () => {
+    const job = await submit({ base64: true });
+    const end = await waiter({ resultMode: 'buffer' }).watch(job, later(900));
+    assert.equal(end.kind, 'completed');
+    assert.ok((await readFile(SAMPLE)).equals((end as { payload: Buffer }).payload));
+    assert.equal(sb.requests.filter((r) => r.listener === 'files').length, 0);
+  });
+
+  it('file mode: <id>.mp4 equal to the served video; a truncated download is retried; no .part left', async () => {
+    const dir = join(folder, 'file-mode');
+    const job = await submit();
+    sb.fault({ endpoint: 'output', kind: { type: 'truncate_body', afterBytes: 1000 }, times: 1 });
+    const end = await waiter({ resultMode: 'file', folder: dir }).watch(job, later(900));
+    assert.equal(end.kind, 'completed', JSON.stringify(end));
+    const path = (end as { payload: string }).payload;
+    assert.equal(path, join(dir, `${job.requestId}.mp4`));
+    assert.ok((await readFile(SAMPLE)).equals(await readFile(path)));
+    assert.deepEqual(await readdir(dir), [`${job.requestId}.mp4`]);
+    assert.equal(sb.requests.filter((r) => r.listener === 'files').length, 2);
+  });
+
+  it('file mode: a download that always breaks fails and leaves no file at all', async () => {
+    const dir = join(folder, 'broken');
+    const job = await submit();
+    sb.fault({ endpoint: 'output', kind: { type: 'truncate_body', afterBytes: 500 }, times: Infinity });
+    const end = await waiter({ resultMode: 'file', folder: dir }).watch(job, later(900));
+    assert.equal(end.kind, 'failed');
+    assert.match((end as { error: { message: string } }).error.message, /could not be fetched/);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('stop: every wait for the id ends as stopped at once, and polling stops', async () => {
+    sb.scriptJob({ outcome: 'never' });
+    const job = await submit();
+    const w = waiter();
+    const a = w.watch(job, later(900));
+    const b = w.watch(job, later(900));
+    await sleep(150 * 1000 * SCALE);
+    assert.equal(w.stop(job.requestId), 2);
+    const ends = await Promise.all([a, b]);
+    assert.deepEqual(ends.map((e) => e.kind), ['stopped', 'stopped']);
+    assert.equal(w.stop(job.requestId), 0);
+    const polls = statusPolls(job.requestId);
+    await sleep(100 * 1000 * SCALE);
+    assert.equal(statusPolls(job.requestId), polls);
+  });
+
+  it('the same id twice is polled once; each wait keeps its own deadline', async () => {
+    const job = await submit();
+    const w = waiter();
+    const short = w.watch(job, later(30));
+    const long = w.watch(job, later(900));
+    const solo = await submit();
+    const soloEnd = waiter().watch(solo, later(900));
+    const [s, l] = await Promise.all([short, long, soloEnd]);
+    assert.equal(s.kind, 'timeout');
+    assert.equal(l.kind, 'completed');
+    // one loop: about as many polls as the single job had (not two loops' worth)
+    assert.ok(statusPolls(job.requestId) <= statusPolls(solo.requestId) + 2, `${statusPolls(job.requestId)} vs ${statusPolls(solo.requestId)}`);
+  });
+
+  it('counts queued and running jobs for the status', async () => {
+    const changes: Array<{ queued: number; running: number }> = [];
+    const w = waiter({ onChange: () => changes.push(w.counts()) });
+    const jobs = await Promise.all([submit(), submit()]);
+    await Promise.all(jobs.map((j) => w.watch(j, later(900))));
+    assert.deepEqual(changes[0], { queued: 1, running: 0 });
+    assert.ok(changes.some((c) => c.running > 0));
+    assert.deepEqual(w.counts(), { queued: 0, running: 0 });
+  });
+
+  it('close: every wait ends as closed at once, requests are aborted and none is sent after', async () => {
+    sb.scriptJob({ outcome: 'never', times: 5 });
+    const jobs = await Promise.all([1, 2, 3, 4, 5].map(() => submit()));
+    // slow answers so that requests are in flight when close() comes
+    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 300 }, times: Infinity });
+    const w = waiter();
+    const ends: Promise<JobEnd>[] = jobs.map((j) => w.watch({ ...j, submittedAt: undefined }, later(900)));
+    await sleep(50);
+    const started = Date.now();
+    w.close();
+    const all = await Promise.all(ends);
+    assert.ok(Date.now() - started < 200, 'close must not wait for requests');
+    assert.deepEqual(all.map((e) => e.kind), ['closed', 'closed', 'closed', 'closed', 'closed']);
+    const count = sb.requests.length;
+    await sleep(400);
+    assert.equal(sb.requests.length, count, 'a request was sent after close');
+    assert.equal((await w.watch(jobs[0], later(900))).kind, 'closed');
+  });
+});
