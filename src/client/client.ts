@@ -491,7 +491,7 @@ export class SegmindClient {
     const delay = Math.max(backoffDelay(attempt, this.timeScale), hint !== undefined ? hint - now : 0);
     this.log(
       'warn',
-      `Segmind ${x.ctx.what}: ${reason}; retry ${attempt} of ${this.maxAttempts - 1} in ${formatSeconds(delay)}`,
+      `Segmind: ${x.ctx.what} got ${reason}; retry ${attempt} of ${this.maxAttempts - 1} in ${formatSeconds(delay)}`,
     );
     try {
       await sleep(delay, signal);
@@ -575,7 +575,8 @@ export class SegmindClient {
   private resolveJob(job: JobRef): { requestId: string; statusUrl: string; responseUrl: string; submittedAt?: number; model?: string } {
     const ref = typeof job === 'string' ? { requestId: job } : job;
     const requestId = ref && typeof ref === 'object' ? ref.requestId : undefined;
-    if (typeof requestId !== 'string' || requestId.trim() === '' || requestId.length > 200) {
+    // '.' and '..' would survive encodeURIComponent and change the path
+    if (typeof requestId !== 'string' || requestId.trim() === '' || requestId.length > 200 || /^\.{1,2}$/.test(requestId) || /[\x00-\x1f]/.test(requestId)) {
       throw new SegmindError({
         code: 'bad_request',
         retryable: false,

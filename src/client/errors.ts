@@ -275,8 +275,8 @@ export function transportError(
         attempts: opts.attempts,
         message: msg(
           opts.closed
-            ? `Segmind ${ctx.what} was cancelled because the Segmind client was closed (redeploy or shutdown).`
-            : `Segmind ${ctx.what} was cancelled.`,
+            ? `${capitalize(ctx.what)} was cancelled because the Segmind client was closed (redeploy or shutdown).`
+            : `${capitalize(ctx.what)} was cancelled.`,
         ),
       });
     case 'refused':
@@ -328,6 +328,10 @@ export function invalidResponse(ctx: CallContext, what: string, status?: number)
       ctx.secret,
     ),
   });
+}
+
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 export function formatSeconds(ms: number): string {

@@ -163,6 +163,7 @@ describe('client: round trip against the sandbox', () => {
     const client = h.client();
     await rejectsWith(client.submit('../v1/x', SADTALKER), 'bad_request');
     await rejectsWith(client.status({ requestId: '' }), 'bad_request');
+    await rejectsWith(client.result('..'), 'bad_request');
     await rejectsWith(client.uploadAsset(['not a data url']), 'bad_request');
     await rejectsWith(client.download('file:///etc/passwd'), 'bad_request');
     await rejectsWith(client.download('data:video/mp4;base64,AAAA'), 'bad_request');

@@ -261,6 +261,9 @@ const rows: Row[] = [
   },
   {
     name: 'status: headers never arrive -> retried after the headers timeout, completed',
+    // the 30 s headers timeout is real time, i.e. 30000 API s here: longer retention and timeout, or the job expires
+    sandbox: { retentionSeconds: 1e7 },
+    msg: { timeout: 86400 },
     setup: fault('status', { type: 'slow_headers', delayMs: 600_000 }),
     ending: 'completed',
     text: [],
@@ -473,6 +476,7 @@ describe('faults: the fault matrix through model node -> await node', function (
       const sb = sandboxes[i];
       const events = collector.of(msgid);
       const kinds = events.map((e) => e.ending);
+      if (process.env.DEBUG_ROWS) console.log(row.name, safeText(events.map((e) => [e.ending, e.msg.error, e.msg.segmind])));
       assert.ok(ending, `the message was left hanging: it got ${JSON.stringify(kinds)}`);
 
       if (row.ending === 'caught') {

@@ -1,0 +1,232 @@
+// The 'segmind await' node in the real Node-RED runtime (test helper) against a real sandbox at a
+// compressed time scale: each outcome on its output, resume, stop, timeouts, result modes, the key,
+// a rate-limited account, redeploys and close.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SegmindClient } from '../../src/client';
+import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { API_KEY, awaitFlow, Collector, credentials, helper, initI18n, ROOT, sets, sleep } from './await-harness';
+
+const SCALE = 0.002; // an API second lasts 2 ms: sadtalker's 107.5 s take 215 ms
+const SAMPLE = join(ROOT, 'assets', 'sample.mp4');
+const INPUTS = { input_image: 'https://example.com/face.png', input_audio: 'https://example.com/voice.mp3' };
+
+describe('segmind await node (runtime)', function () {
+  this.timeout(20_000);
+  let sb: Sandbox;
+  let submitter: SegmindClient;
+  let folder: string;
+
+  before(async () => {
+    initI18n();
+    sb = await startSandbox({ timeScale: SCALE, apiKeys: [API_KEY, 'SG_submitter'], durationSigma: 0 });
+    // a second key submits, so that the node's own key and budget are all the node's
+    submitter = new SegmindClient({ apiKey: 'SG_submitter', baseUrl: sb.url, uploadUrl: sb.uploadUrl, timeScale: SCALE, requestsPerMinute: 100000 });
+    folder = await mkdtemp(join(tmpdir(), 'segmind-await-node-'));
+  });
+  after(async () => {
+    await submitter.close();
+    await sb.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sb.reset();
+  });
+
+  async function load(o: { await?: Record<string, unknown>; config?: Record<string, unknown>; key?: string } = {}): Promise<Collector> {
+    await helper.load(sets() as never, awaitFlow(sb, { scale: SCALE, ...o }) as never, credentials(o.key) as never);
+    return new Collector().attach();
+  }
+  const submit = async (model = 'sadtalker', extra: Record<string, unknown> = {}) => submitter.submit(model, { ...INPUTS, ...extra });
+  const send = (msg: Record<string, unknown>) => helper.getNode('aw').receive(msg);
+
+  it('completed: msg.payload is the output URL, msg.segmind.result the whole body; status counts then cleared', async () => {
+    const c = await load();
+    const handle = await submit();
+    send({ topic: 'keep me', segmind: handle });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 1);
+    assert.equal(d.msg.topic, 'keep me');
+    assert.match(d.msg.payload, new RegExp(`^${sb.filesUrl}/`));
+    assert.equal(d.msg.segmind.requestId, handle.requestId);
+    assert.equal(d.msg.segmind.status, 'COMPLETED');
+    assert.equal(d.msg.segmind.result.output, d.msg.payload);
+    assert.ok(d.msg.segmind.result.metrics);
+    await sleep(1100); // the status updater shows at most one change per second
+    assert.equal(c.completes, 1);
+    const texts = c.statuses.map((s) => s.text).filter(Boolean);
+    assert.ok(texts.some((t) => /^\d+ running · \d+ queued$/.test(t)), JSON.stringify(c.statuses));
+    assert.deepEqual(c.statuses[c.statuses.length - 1], {});
+  });
+
+  it('failed: a FAILED job with Segmind\'s text, code and HTTP status', async () => {
+    const c = await load();
+    sb.scriptJob({ outcome: 'fail', error: 'Sandbox: audio too short', durationSeconds: 30 });
+    const handle = await submit();
+    send({ segmind: handle });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 2);
+    assert.equal(d.msg.error.code, 'failed');
+    assert.equal(d.msg.error.httpStatus, 422);
+    assert.match(d.msg.error.message, /audio too short/);
+    assert.equal(d.msg.segmind.status, 'FAILED');
+  });
+
+  it('failed: unknown request id (404), wrong key (401), no request id at all', async () => {
+    const c = await load({ key: 'SG_wrong_key' });
+    send({ payload: 'no-such-request-id' });
+    send({ payload: { not: 'an id' } });
+    const ds = await c.waitFor(2);
+    assert.ok(ds.every((d) => d.output === 2));
+    const byCode = Object.fromEntries(ds.map((d) => [d.msg.error.code, d.msg.error]));
+    // with a wrong key Segmind answers 401 before it looks for the request
+    assert.equal(byCode.auth.httpStatus, 401);
+    assert.match(byCode.bad_input.message, /request id/);
+    await helper.unload();
+    sb.reset();
+    const c2 = await load();
+    send({ payload: 'no-such-request-id' });
+    const [nf] = await c2.waitFor(1);
+    assert.equal(nf.output, 2);
+    assert.deepEqual([nf.msg.error.code, nf.msg.error.httpStatus], ['not_found', 404]);
+    const keyed = JSON.stringify([...ds, nf].map((d) => d.msg));
+    assert.ok(!keyed.includes('SG_wrong_key') && !keyed.includes(API_KEY), 'a key leaked into a message');
+  });
+
+  it('timed out: per-message timeout; the message keeps the id; wired back it resumes and completes', async () => {
+    const c = await load();
+    const handle = await submit('sadtalker');
+    // 20 API seconds: long before the ~107 s run ends
+    send({ segmind: handle, timeout: 20 });
+    const [late] = await c.waitFor(1);
+    assert.equal(late.output, 3);
+    assert.equal(late.msg.segmind.timedOut, true);
+    assert.equal(late.msg.segmind.requestId, handle.requestId);
+    assert.match(late.msg.segmind.message, /one hour/);
+    // wire it back (the node's own timeout now applies)
+    delete late.msg.timeout;
+    send(late.msg);
+    const [, done] = await c.waitFor(2);
+    assert.equal(done.output, 1);
+    assert.equal(done.msg.segmind.requestId, handle.requestId);
+    assert.equal(done.msg.segmind.timedOut, undefined);
+    assert.equal(c.completes, 2);
+  });
+
+  it('the node timeout applies to a job that never finishes', async () => {
+    const c = await load({ await: { timeout: 30 } });
+    sb.scriptJob({ outcome: 'never' });
+    send({ segmind: await submit() });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 3);
+    assert.equal(d.msg.segmind.status, 'PROCESSING');
+  });
+
+  it('resume by a bare request id in msg.payload', async () => {
+    const c = await load();
+    const handle = await submit();
+    send({ payload: handle.requestId });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 1);
+    assert.equal(d.msg.segmind.requestId, handle.requestId);
+    assert.match(d.msg.payload, /^http:/);
+  });
+
+  it('stop: the waiting message leaves on output 3 with stopped: true; the stop message is done with no output', async () => {
+    const c = await load();
+    sb.scriptJob({ outcome: 'never' });
+    const handle = await submit();
+    send({ segmind: handle });
+    await sleep(100);
+    send({ payload: handle.requestId, stop: true });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 3);
+    assert.equal(d.msg.segmind.stopped, true);
+    await sleep(50);
+    assert.equal(c.deliveries.length, 1);
+    assert.equal(c.completes, 2, 'done() once for the waiting message and once for the stop message');
+    const polls = sb.requests.filter((r) => r.endpoint === 'status').length;
+    await sleep(200);
+    assert.equal(sb.requests.filter((r) => r.endpoint === 'status').length, polls, 'still polling after stop');
+  });
+
+  it('buffer result: the served video as a Buffer; the key never went to the output host', async () => {
+    const c = await load({ await: { result: 'buffer' } });
+    send({ segmind: await submit() });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 1);
+    assert.ok(Buffer.isBuffer(d.msg.payload));
+    assert.ok((await readFile(SAMPLE)).equals(d.msg.payload));
+    const files = sb.requests.filter((r) => r.listener === 'files');
+    assert.ok(files.length >= 1 && files.every((r) => !r.apiKeyPresent));
+    assert.ok(sb.requests.filter((r) => r.listener === 'api').every((r) => r.apiKeyPresent));
+  });
+
+  it('file result: the video in the folder, equal to the served one; no .part after a broken download', async () => {
+    const dir = join(folder, 'files');
+    const c = await load({ await: { result: 'file', folder: dir } });
+    const handle = await submit();
+    sb.fault({ endpoint: 'output', kind: { type: 'truncate_body', afterBytes: 2048 }, times: 1 });
+    send({ segmind: handle });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 1);
+    assert.equal(d.msg.payload, join(dir, `${handle.requestId}.mp4`));
+    assert.ok((await readFile(SAMPLE)).equals(await readFile(d.msg.payload)));
+    assert.deepEqual(await readdir(dir), [`${handle.requestId}.mp4`]);
+    assert.ok(sb.requests.filter((r) => r.listener === 'files').every((r) => !r.apiKeyPresent));
+  });
+
+  it('a rate-limited account (5 requests/minute, budget 5/minute): all 10 jobs complete, none fails', async function () {
+    this.timeout(30_000);
+    const handles = await Promise.all(Array.from({ length: 10 }, () => submit('sadtalker')));
+    sb.setRateLimit(5);
+    const c = await load({ config: { rpm: 5 } });
+    for (const h of handles) send({ segmind: h });
+    const ds = await c.waitFor(10, 25_000);
+    assert.deepEqual(ds.map((d) => d.output), Array(10).fill(1), JSON.stringify(ds.map((d) => d.msg.error)));
+    assert.deepEqual(new Set(ds.map((d) => d.msg.segmind.requestId)).size, 10);
+    const limited = sb.requests.filter((r) => r.status === 429).length;
+    assert.ok(limited <= 2, `${limited} answers were 429`);
+  });
+
+  it('redeploy with jobs in flight: every job is delivered exactly once by the new instance', async () => {
+    const flow = awaitFlow(sb, { scale: SCALE });
+    await helper.load(sets() as never, flow as never, credentials() as never);
+    let c = new Collector().attach();
+    const handles = await Promise.all(Array.from({ length: 6 }, () => submit('v-express'))); // ~196 s = 390 ms
+    for (const h of handles) send({ segmind: h, keep: Buffer.from('dropped from the store'), n: h.requestId });
+    await sleep(100);
+    assert.equal(c.deliveries.length, 0);
+    await helper.setFlows(flow.map((n) => (n.id === 'aw' ? { ...n, name: 'changed' } : n)), 'full', credentials());
+    c = new Collector().attach();
+    const ds = await c.waitFor(6);
+    await sleep(300);
+    assert.equal(c.deliveries.length, 6, 'a job was delivered twice');
+    assert.deepEqual(ds.map((d) => d.output), Array(6).fill(1));
+    assert.deepEqual(new Set(ds.map((d) => d.msg.segmind.requestId)), new Set(handles.map((h) => h.requestId)));
+    // the stored copy carried the plain properties, not the Buffer
+    assert.ok(ds.every((d) => d.msg.n === d.msg.segmind.requestId && d.msg.keep === undefined));
+  });
+
+  it('close with jobs in flight: within a second, every request aborted, none after; removal forgets the jobs', async () => {
+    const c = await load();
+    sb.scriptJob({ outcome: 'never', times: 8 });
+    const handles = await Promise.all(Array.from({ length: 8 }, () => submit()));
+    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 5000 }, times: Infinity });
+    for (const h of handles) send({ segmind: { ...h, submittedAt: undefined } }); // polled at once
+    await sleep(100);
+    assert.ok(sb.requests.some((r) => r.endpoint === 'status'), 'polls are in flight');
+    const started = Date.now();
+    await helper.setFlows([{ id: 'f', type: 'tab' }], 'full', {}); // removes the await node
+    const took = Date.now() - started;
+    assert.ok(took < 1000, `close took ${took} ms`);
+    assert.equal(c.completes, 8, 'done() for every waiting message');
+    const count = sb.requests.length;
+    await sleep(300);
+    assert.equal(sb.requests.length, count, 'a request was sent after close');
+    assert.equal(c.deliveries.length, 0);
+  });
+});
