@@ -7,8 +7,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobHandle } from '../src/client/types';
 import type { Sandbox, SandboxOptions } from '../src/sandbox/types';
-import { serve } from './lib/proc';
-import type { Counters, SandboxInfo, SubmitManyArgs, JobTiming } from './lib/sandbox-proc';
+import { emit, serve } from './lib/proc';
+import type { Counters, SandboxInfo, SubmitManyArgs, SubmitSpreadArgs, JobTiming } from './lib/sandbox-proc';
 
 // The built bundle (npm run build), the same code a user runs with `npm run sandbox`.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -121,6 +121,26 @@ serve({
     };
     await Promise.all(Array.from({ length: Math.max(1, args.concurrency ?? 32) }, worker));
     return handles;
+  },
+
+  /**
+   * Submits job i at offsetsMs[i] (scripted durations as in submitMany) and pushes each handle to
+   * the parent the moment it exists, as a model node would pass it on.
+   */
+  async submitSpread(args: SubmitSpreadArgs): Promise<JobHandle[]> {
+    const s = need();
+    for (const j of args.jobs) {
+      if (j.durationSeconds !== undefined) s.scriptJob({ model: j.model, outcome: 'complete', durationSeconds: j.durationSeconds });
+    }
+    const t0 = Date.now();
+    return Promise.all(
+      args.jobs.map(async (j, index) => {
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + args.offsetsMs[index] - Date.now())));
+        const handle = await submitOne(j.model, args.payloads[j.model]);
+        emit('handle', { handle, index });
+        return handle;
+      }),
+    );
   },
 
   script(list: Parameters<Sandbox['scriptJob']>[0][]): void {

@@ -1,5 +1,6 @@
 // Runs one benchmark part in this (fresh) process and hands its report to bench/run.ts over IPC.
-// Usage (normally started by run.ts): node --import tsx bench/worker.ts <a|b|c|d> [--quick]
+// Usage (normally started by run.ts): node --import tsx bench/worker.ts <a|b|c|d> [--quick] [--out report.json]
+import { writeFileSync } from 'node:fs';
 import type { PartId, PartReport } from './lib/part';
 
 const parts: Record<PartId, () => Promise<{ run(opts: { quick: boolean }): Promise<PartReport> }>> = {
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   if (!load) throw new Error(`bench worker: unknown part ${JSON.stringify(id)}; expected a, b, c or d`);
   const mod = await load();
   const report = await mod.run({ quick: process.argv.includes('--quick') });
-  if (process.send) await new Promise<void>((resolve) => process.send!({ report }, () => resolve()));
+  const out = process.argv.indexOf('--out');
+  if (out > 0 && process.argv[out + 1]) writeFileSync(process.argv[out + 1], JSON.stringify(report, null, 2));
+  else if (process.send) await new Promise<void>((resolve) => process.send!({ report }, () => resolve()));
   else console.log(JSON.stringify(report, null, 2));
 }
 

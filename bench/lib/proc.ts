@@ -34,9 +34,15 @@ export class RpcClient {
   private next = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | undefined;
+  /** listeners for events the child pushes with `emit` */
+  readonly events = new Map<string, (data: any) => void>();
 
   constructor(readonly child: ChildProcess) {
-    child.on('message', (m: Reply) => {
+    child.on('message', (m: Reply & { event?: string; data?: unknown }) => {
+      if (m && typeof m.event === 'string') {
+        this.events.get(m.event)?.(m.data);
+        return;
+      }
       if (!m || typeof m.rpc !== 'number') return;
       const p = this.pending.get(m.rpc);
       if (!p) return;
@@ -74,6 +80,11 @@ export class RpcClient {
       });
     });
   }
+}
+
+/** Child side: push an event to the parent (delivered to RpcClient.events). */
+export function emit(event: string, data: unknown): void {
+  process.send?.({ event, data });
 }
 
 /** Child side: answer RPC calls until the parent disconnects. */

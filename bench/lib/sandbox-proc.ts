@@ -29,6 +29,13 @@ export interface SubmitManyArgs {
   concurrency?: number;
 }
 
+export interface SubmitSpreadArgs {
+  jobs: { model: string; durationSeconds?: number }[];
+  payloads: Record<string, unknown>;
+  /** job i is submitted at offsetsMs[i] after the call */
+  offsetsMs: number[];
+}
+
 export interface JobTiming {
   requestId: string;
   model: string;
@@ -39,6 +46,8 @@ export interface JobTiming {
 
 export interface SandboxProcess extends SandboxInfo {
   submitMany(args: SubmitManyArgs): Promise<JobHandle[]>;
+  /** submits each job at its offset and hands each handle to `onHandle` as soon as it exists */
+  submitSpread(args: SubmitSpreadArgs, onHandle: (h: JobHandle, index: number) => void): Promise<JobHandle[]>;
   script(list: JobScript[]): Promise<void>;
   jobs(ids?: string[]): Promise<JobTiming[]>;
   counters(): Promise<Counters>;
@@ -54,6 +63,14 @@ export async function startSandboxProcess(options: SandboxOptions & { perId?: bo
   return {
     ...info,
     submitMany: (args) => rpc.call('submitMany', args),
+    async submitSpread(args, onHandle) {
+      rpc.events.set('handle', (d: { handle: JobHandle; index: number }) => onHandle(d.handle, d.index));
+      try {
+        return await rpc.call('submitSpread', args);
+      } finally {
+        rpc.events.delete('handle');
+      }
+    },
     script: (list) => rpc.call('script', list),
     jobs: (ids) => rpc.call('jobs', ids),
     counters: () => rpc.call('counters'),

@@ -3,6 +3,7 @@
 // job come from the sandbox's own count; delay = when the node sent the message minus the job's
 // completion time, in API seconds. A plain fixed-2 s loop runs on the same durations for comparison.
 import type { JobHandle } from '../../src/client/types';
+import { seededRandom } from '../../src/jobs/simulate';
 import { benchFlow, IDS } from '../lib/flows';
 import { MODELS, payloadFor } from '../lib/payloads';
 import { sleep } from '../lib/probes';
@@ -23,9 +24,14 @@ export interface E2EFigures {
 
 export interface PollingE2E {
   timeScale: number;
-  node: E2EFigures[];
+  /** API seconds over which the spread scenario's submissions arrive */
+  spreadSeconds: number;
+  /** arrivals spread uniformly at random over spreadSeconds */
+  spread: E2EFigures[];
+  /** the same jobs all submitted in the same instant */
+  burst: E2EFigures[];
   fixed2: E2EFigures[];
-  /** durations used, per model (API seconds) */
+  /** durations used per model (API seconds), in the order of the jobs */
   durations: Record<string, number[]>;
   /** messages on the node's other outputs (failed / timed out), if any */
   otherOutputs: number;
@@ -46,9 +52,11 @@ function figures(model: string, handles: JobHandle[], doneAt: Map<string, number
   };
 }
 
-async function jobTimes(sandbox: SandboxProcess, handles: JobHandle[]): Promise<Map<string, number>> {
+async function summarise(sandbox: SandboxProcess, handles: JobHandle[], seenAt: Map<string, number>, ts: number): Promise<E2EFigures[]> {
   const jobs = await sandbox.jobs(handles.map((h) => h.requestId));
-  return new Map(jobs.map((j) => [j.requestId, j.doneAt]));
+  const doneAt = new Map(jobs.map((j) => [j.requestId, j.doneAt]));
+  const { perId } = await sandbox.counters();
+  return MODELS.map((model) => figures(model, handles.filter((h) => h.model === model), doneAt, seenAt, perId, ts));
 }
 
 /** Waits until `done()` or until `limitMs` passes. */
@@ -57,52 +65,72 @@ async function until(done: () => boolean, limitMs: number): Promise<void> {
   while (!done() && Date.now() < end) await sleep(20);
 }
 
-export async function runPollingE2E(o: { jobsPerModel: number; fixedPerModel: number; timeScale: number }): Promise<PollingE2E> {
+/** One run of the await node in a fresh Node-RED runtime (fresh learned state). */
+async function nodeScenario(
+  sandbox: SandboxProcess,
+  jobs: { model: string; durationSeconds: number }[],
+  offsetsMs: number[] | undefined,
+  ts: number,
+  counts: { other: number },
+): Promise<E2EFigures[]> {
+  const runtime = await startRuntime(benchFlow({ sandbox, rpm: 1_000_000, timeScale: ts, resultMode: 'url', timeoutSeconds: 3600 }));
+  try {
+    const seenAt = new Map<string, number>();
+    runtime.onSend(IDS.await, (m) => {
+      const id = m.msg?.segmind?.requestId as string | undefined;
+      if (m.port === 0 && id) seenAt.set(id, m.time);
+      else counts.other++;
+    });
+    const inject = (h: JobHandle) => runtime.inject(IDS.await, { segmind: h, payload: h.requestId });
+    const handles = offsetsMs
+      ? await sandbox.submitSpread({ jobs, payloads, offsetsMs }, inject)
+      : await sandbox.submitMany({ jobs, payloads, concurrency: 16 });
+    if (!offsetsMs) handles.forEach(inject);
+    const longest = Math.max(...jobs.map((j) => j.durationSeconds));
+    await until(() => seenAt.size >= handles.length, (longest * 1.5 + 120) * 1000 * ts + 10_000);
+    return await summarise(sandbox, handles, seenAt, ts);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+export async function runPollingE2E(o: { jobsPerModel: number; fixedPerModel: number; timeScale: number; spreadSeconds: number }): Promise<PollingE2E> {
   const ts = o.timeScale;
   const durations: Record<string, number[]> = {};
   // the first n durations of each model's simulation sample: the same jobs the simulation starts with
   for (const m of MODELS) durations[m] = durationsFor(m, Math.max(o.jobsPerModel, o.fixedPerModel), seedFor(m));
-  const longest = Math.max(...Object.values(durations).flat());
+  const counts = { other: 0 };
 
   const sandbox = await startSandboxProcess({ timeScale: ts, rateLimitPerMinute: null });
-  let otherOutputs = 0;
-  const node: E2EFigures[] = [];
-  const fixed2: E2EFigures[] = [];
   try {
-    // --- the await node
-    const runtime = await startRuntime(benchFlow({ sandbox, rpm: 1_000_000, timeScale: ts, resultMode: 'url', timeoutSeconds: 3600 }));
-    try {
-      const seenAt = new Map<string, number>();
-      runtime.onSend(IDS.await, (m) => {
-        const id = m.msg?.segmind?.requestId as string | undefined;
-        if (m.port === 0 && id) seenAt.set(id, m.time);
-        else otherOutputs++;
-      });
-      const jobs = MODELS.flatMap((model) => durations[model].slice(0, o.jobsPerModel).map((d) => ({ model, durationSeconds: d })));
-      const handles = await sandbox.submitMany({ jobs, payloads, concurrency: 16 });
-      for (const h of handles) runtime.inject(IDS.await, { segmind: h, payload: h.requestId });
-      await until(() => seenAt.size + otherOutputs >= handles.length, (longest * 1.5 + 60) * 1000 * ts + 10_000);
-      const doneAt = await jobTimes(sandbox, handles);
-      const { perId } = await sandbox.counters();
-      for (const model of MODELS) node.push(figures(model, handles.filter((h) => h.model === model), doneAt, seenAt, perId, ts));
-    } finally {
-      await runtime.stop();
-    }
+    const jobs = MODELS.flatMap((model) => durations[model].slice(0, o.jobsPerModel).map((d) => ({ model, durationSeconds: d })));
+    // arrivals uniformly at random over the window, as independent users would submit
+    const rand = seededRandom(77);
+    const offsetsMs = jobs.map(() => rand() * o.spreadSeconds * 1000 * ts);
+    const spread = await nodeScenario(sandbox, jobs, offsetsMs, ts, counts);
+    const burst = await nodeScenario(sandbox, jobs, undefined, ts, counts);
 
-    // --- a plain fixed-2 s poller (Segmind's examples) on the same durations
+    // a plain fixed-2 s poller (Segmind's examples) on the same durations, all at once
+    const fixed2: E2EFigures[] = [];
     if (o.fixedPerModel > 0) {
-      const jobs = MODELS.flatMap((model) => durations[model].slice(0, o.fixedPerModel).map((d) => ({ model, durationSeconds: d })));
-      const handles = await sandbox.submitMany({ jobs, payloads, concurrency: 16 });
+      const fixedJobs = MODELS.flatMap((model) => durations[model].slice(0, o.fixedPerModel).map((d) => ({ model, durationSeconds: d })));
+      const handles = await sandbox.submitMany({ jobs: fixedJobs, payloads, concurrency: 16 });
       const seenAt = new Map<string, number>();
       await Promise.all(handles.map((h) => pollFixed(h, 2, ts, sandbox.apiKey).then((t) => t !== undefined && seenAt.set(h.requestId, t))));
-      const doneAt = await jobTimes(sandbox, handles);
-      const { perId } = await sandbox.counters();
-      for (const model of MODELS) fixed2.push(figures(model, handles.filter((h) => h.model === model), doneAt, seenAt, perId, ts));
+      fixed2.push(...(await summarise(sandbox, handles, seenAt, ts)));
     }
+    return {
+      timeScale: ts,
+      spreadSeconds: o.spreadSeconds,
+      spread,
+      burst,
+      fixed2,
+      durations: Object.fromEntries(MODELS.map((m) => [m, durations[m]])),
+      otherOutputs: counts.other,
+    };
   } finally {
     await sandbox.close();
   }
-  return { timeScale: ts, node, fixed2, durations: Object.fromEntries(MODELS.map((m) => [m, durations[m].slice(0, o.jobsPerModel)])), otherOutputs };
 }
 
 /** Polls status at submit + k * interval (API seconds); on COMPLETED fetches the result. Returns when that answer arrived. */

@@ -3,6 +3,7 @@
 // streamed, so memory stays flat whatever the size; no partial file is ever left behind).
 
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -129,9 +130,16 @@ export async function deliverOutput(raw: Record<string, unknown>, opts: DeliverO
   const dl = await opts.downloader.download(ref.url, { signal: opts.signal });
   const finalPath = `${base}.${extensionFor(dl.contentType, dl.url || ref.url)}`;
   try {
-    await writeAtomically(finalPath, (part) =>
-      pipeline(dl.stream as NodeJS.ReadableStream, createWriteStream(part), { signal: opts.signal }),
-    );
+    await writeAtomically(finalPath, async (part) => {
+      const file = createWriteStream(part);
+      try {
+        await pipeline(dl.stream as NodeJS.ReadableStream, file, { signal: opts.signal });
+      } finally {
+        // a failed pipeline destroys the file stream while its open() may still be pending: wait for
+        // the close, or the .part would be created after it was removed
+        if (!file.closed) await once(file, 'close').catch(() => undefined);
+      }
+    });
   } finally {
     const s = dl.stream as NodeJS.ReadableStream & { destroy?: () => void; destroyed?: boolean };
     if (typeof s.destroy === 'function' && !s.destroyed) s.destroy();

@@ -24,6 +24,21 @@ const CLOSE_GRACE_MS = 800;
 const JOB_KEY_PREFIX = 'segmindJob_';
 const STATS_KEY = 'segmindDurations';
 
+interface Waiting {
+  record: PendingRecord;
+  /** the message as it arrived (Buffers and all) */
+  msg: Record<string, unknown>;
+  /** the input's done; undefined for jobs resumed by this instance */
+  done?: Done;
+}
+
+/**
+ * Jobs a closing instance hands to the next instance with the same id (a redeploy), in this process.
+ * Node-RED deletes a node's context on close unless settings.js configures contextStorage, so the
+ * store alone would lose them on a redeploy; this also keeps each message whole (Buffers included).
+ */
+const handover = new Map<string, Array<Omit<Waiting, 'done'>>>();
+
 interface AwaitDef extends NodeDef {
   config?: string;
   timeout?: string | number;
@@ -146,8 +161,15 @@ export function registerAwaitNode(RED: NodeAPI): void {
 
     let learned: Record<string, ModelStats> = {};
     let closing = false;
-    /** waiting messages by record key; `done` is the input's (undefined for jobs resumed from the store) */
-    const waiting = new Map<string, { done?: Done }>();
+    let removedOnClose = false;
+    const handOver = (items: Array<Omit<Waiting, 'done'>>) => {
+      if (removedOnClose || !items.length) return;
+      handover.set(node.id, [...(handover.get(node.id) ?? []), ...items]);
+    };
+    /** waiting messages by record key */
+    const waiting = new Map<string, Waiting>();
+    const handed = handover.get(node.id) ?? [];
+    handover.delete(node.id);
     const delivering = new Set<Promise<void>>();
 
     const status = new ThrottledStatus<NodeStatus>((s) => node.status(s));
@@ -212,7 +234,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
     };
 
     const watch = (r: PendingRecord, msg: Record<string, unknown>, send: Send, done?: Done) => {
-      waiting.set(r.key, { done });
+      waiting.set(r.key, { record: r, msg, done });
       void waiter!.watch(jobOf(r), r.deadline).then((end) => {
         // closed: the job stays in the store for the next start; close() ends the input message
         if (end.kind !== 'closed') deliver(r, msg, end, send, done);
@@ -235,9 +257,16 @@ export function registerAwaitNode(RED: NodeAPI): void {
       } catch (err) {
         node.warn(t('messages.storeLoadFailed', { store: storeLabel, error: errorText(err) }));
       }
-      if (closing) return;
-      if (records.length) node.log(t('messages.resumed', { count: records.length, store: storeLabel }));
-      for (const r of records) watch(r, r.msg, nodeSend);
+      if (closing) {
+        // closed before resuming: pass what was handed to us on, untouched
+        handOver(handed);
+        return;
+      }
+      // a redeploy hands the jobs over whole; the store adds those of a previous process (restart)
+      const fromHandover = new Set(handed.map((h) => h.record.key));
+      const resumed = [...handed, ...records.filter((r) => !fromHandover.has(r.key)).map((r) => ({ record: r, msg: r.msg }))];
+      if (resumed.length) node.log(t('messages.resumed', { count: resumed.length, store: storeLabel }));
+      for (const { record, msg } of resumed) watch(record, msg, nodeSend);
     })();
 
     node.on('input', (msgIn: NodeMessageInFlow, sendIn?: Send, doneIn?: Done) => {
@@ -279,17 +308,23 @@ export function registerAwaitNode(RED: NodeAPI): void {
         } catch (err) {
           node.warn(t('messages.storeFailed', { id: job.requestId, store: storeLabel, error: errorText(err) }));
         }
-        // closed while storing: the record is in the store and the next start resumes it
-        if (closing) return done();
+        // closed while storing: the next instance resumes it
+        if (closing) {
+          handOver([{ record, msg }]);
+          return done();
+        }
         watch(record, msg, send, done);
       })().catch((err) => done(err instanceof Error ? err : new Error(String(err))));
     });
 
     node.on('close', (removed: boolean, closed: () => void) => {
       closing = true;
+      removedOnClose = removed === true;
       status.close();
       waiter?.close(); // aborts every request and timer at once
-      // Messages still waiting end here (done without output); their jobs stay stored for the next start.
+      // Messages still waiting end here (done without output); their jobs stay stored for the next
+      // start and, unless the node is gone, are handed to the next instance of this node.
+      handOver([...waiting.values()].map(({ record, msg }) => ({ record, msg })));
       for (const w of waiting.values()) w.done?.();
       waiting.clear();
       const work: Promise<unknown>[] = [...delivering, ready];

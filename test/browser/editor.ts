@@ -27,14 +27,25 @@ export function byId(id: string): string {
   return `[id="${id}"]`;
 }
 
-/** Places a node of `type` with the editor's defaults (plus `props`) on the active tab; its id. */
-export async function addNode(page: Page, type: string, props: Record<string, unknown> = {}, x = 300, y = 140): Promise<string> {
+/**
+ * Places a node of `type` with the editor's defaults (plus `props`) on the active tab, as if
+ * dropped from the palette, after clearing the tab of earlier test nodes; returns its id.
+ */
+export async function addNode(page: Page, type: string, props: Record<string, unknown> = {}, x = 300, y = 160): Promise<string> {
   return page.evaluate(
     ({ type, props, x, y }) => {
       const RED = (window as unknown as { RED: any }).RED;
+      const z = RED.workspaces.active();
+      const old: string[] = [];
+      RED.nodes.eachNode((n: { id: string; z: string }) => {
+        if (n.z === z) old.push(n.id);
+      });
+      for (const id of old) RED.nodes.remove(id);
       const id = RED.nodes.id();
-      RED.view.importNodes([{ id, type, x, y, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: false });
-      RED.view.select({ nodes: [] });
+      // RED.nodes.import, unlike RED.view.importNodes, does not leave the node stuck to the pointer
+      RED.nodes.import([{ id, type, x, y, z, wires: [], ...props }], { generateIds: false, markChanged: true, applyNodeDefaults: true });
+      RED.nodes.dirty(true);
+      RED.view.redraw(true);
       return id;
     },
     { type, props, x, y },
@@ -44,7 +55,7 @@ export async function addNode(page: Page, type: string, props: Record<string, un
 /** Opens a node's edit tray with a double click on the canvas. */
 export async function openEditor(page: Page, id: string): Promise<void> {
   await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
-  await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
+  await page.locator('#node-dialog-ok').waitFor({ state: 'visible', timeout: 10000 });
   // the tray slides in; form widgets (typedInput, spinner) are built in oneditprepare
   await page.waitForFunction(() => !document.querySelector('.red-ui-tray.red-ui-tray-opening'));
   await page.waitForTimeout(300);

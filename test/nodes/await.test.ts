@@ -9,6 +9,9 @@ import { SegmindClient } from '../../src/client';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { API_KEY, awaitFlow, Collector, credentials, helper, initI18n, ROOT, sets, sleep } from './await-harness';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { hooks } = require('@node-red/util');
+
 const SCALE = 0.002; // an API second lasts 2 ms: sadtalker's 107.5 s take 215 ms
 const SAMPLE = join(ROOT, 'assets', 'sample.mp4');
 const INPUTS = { input_image: 'https://example.com/face.png', input_audio: 'https://example.com/voice.mp3' };
@@ -96,6 +99,18 @@ describe('segmind await node (runtime)', function () {
     assert.ok(!keyed.includes('SG_wrong_key') && !keyed.includes(API_KEY), 'a key leaked into a message');
   });
 
+  it('failed: a job already past Segmind\'s one-hour retention, without a request', async () => {
+    const c = await load();
+    const handle = await submit();
+    sb.resetRequests();
+    send({ segmind: { ...handle, submittedAt: new Date(Date.now() - 3700 * 1000 * SCALE).toISOString() } });
+    const [d] = await c.waitFor(1);
+    assert.equal(d.output, 2);
+    assert.equal(d.msg.error.code, 'expired');
+    assert.match(d.msg.error.message, /more than one hour ago.*one hour after submission/);
+    assert.equal(sb.requests.length, 0);
+  });
+
   it('timed out: per-message timeout; the message keeps the id; wired back it resumes and completes', async () => {
     const c = await load();
     const handle = await submit('sadtalker');
@@ -110,6 +125,7 @@ describe('segmind await node (runtime)', function () {
     delete late.msg.timeout;
     send(late.msg);
     const [, done] = await c.waitFor(2);
+    await sleep(50); // the complete node hears of done() asynchronously
     assert.equal(done.output, 1);
     assert.equal(done.msg.segmind.requestId, handle.requestId);
     assert.equal(done.msg.segmind.timedOut, undefined);
@@ -182,10 +198,15 @@ describe('segmind await node (runtime)', function () {
   it('a rate-limited account (5 requests/minute, budget 5/minute): all 10 jobs complete, none fails', async function () {
     this.timeout(30_000);
     const handles = await Promise.all(Array.from({ length: 10 }, () => submit('sadtalker')));
+    sb.resetRequests();
     sb.setRateLimit(5);
     const c = await load({ config: { rpm: 5 } });
+    const started = Date.now();
     for (const h of handles) send({ segmind: h });
     const ds = await c.waitFor(10, 25_000);
+    const minutes = (Date.now() - started) / (60_000 * SCALE);
+    // the budget, not luck, kept it under the limit: about 5 per minute over the whole run
+    assert.ok(sb.requests.length <= 5 * minutes + 5, `${sb.requests.length} requests in ${minutes.toFixed(1)} API minutes`);
     assert.deepEqual(ds.map((d) => d.output), Array(10).fill(1), JSON.stringify(ds.map((d) => d.msg.error)));
     assert.deepEqual(new Set(ds.map((d) => d.msg.segmind.requestId)).size, 10);
     const limited = sb.requests.filter((r) => r.status === 429).length;
@@ -207,8 +228,8 @@ describe('segmind await node (runtime)', function () {
     assert.equal(c.deliveries.length, 6, 'a job was delivered twice');
     assert.deepEqual(ds.map((d) => d.output), Array(6).fill(1));
     assert.deepEqual(new Set(ds.map((d) => d.msg.segmind.requestId)), new Set(handles.map((h) => h.requestId)));
-    // the stored copy carried the plain properties, not the Buffer
-    assert.ok(ds.every((d) => d.msg.n === d.msg.segmind.requestId && d.msg.keep === undefined));
+    // within one process the message is handed over whole, Buffers included
+    assert.ok(ds.every((d) => d.msg.n === d.msg.segmind.requestId && Buffer.isBuffer(d.msg.keep)));
   });
 
   it('close with jobs in flight: within a second, every request aborted, none after; removal forgets the jobs', async () => {
@@ -219,14 +240,27 @@ describe('segmind await node (runtime)', function () {
     for (const h of handles) send({ segmind: { ...h, submittedAt: undefined } }); // polled at once
     await sleep(100);
     assert.ok(sb.requests.some((r) => r.endpoint === 'status'), 'polls are in flight');
+    let doneCalls = 0;
+    hooks.add('onComplete.awaitCloseTest', (e: { node: { id: string } }) => {
+      if (e.node.id === 'aw') doneCalls++;
+    });
     const started = Date.now();
-    await helper.setFlows([{ id: 'f', type: 'tab' }], 'full', {}); // removes the await node
+    try {
+      await helper.setFlows([{ id: 'f', type: 'tab' }], 'full', {}); // removes the await node
+    } finally {
+      hooks.remove('*.awaitCloseTest');
+    }
     const took = Date.now() - started;
     assert.ok(took < 1000, `close took ${took} ms`);
-    assert.equal(c.completes, 8, 'done() for every waiting message');
+    assert.equal(doneCalls, 8, 'done() for every waiting message');
     const count = sb.requests.length;
     await sleep(300);
     assert.equal(sb.requests.length, count, 'a request was sent after close');
     assert.equal(c.deliveries.length, 0);
+    // a removed node's jobs are forgotten: the same id deployed again resumes nothing
+    sb.clearFaults();
+    await helper.setFlows(awaitFlow(sb, { scale: SCALE }), 'full', credentials());
+    await sleep(300);
+    assert.equal(sb.requests.length, count, 'a removed node\'s jobs were resumed');
   });
 });

@@ -262,3 +262,14 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function sadtalkerMsg(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { image: 'https://example.com/face.png', audio: 'https://example.com/voice.mp3', ...extra };
 }
+
+/**
+ * Points the package link a real-process userDir holds (test/process/node-red.ts prepare()) at
+ * SEGMIND_TEST_BUILD_ROOT when that names another build; a no-op otherwise.
+ */
+export function useBuildIn(userDir: string): void {
+  if (path.resolve(BUILD_ROOT) === ROOT) return;
+  const link = path.join(userDir, 'node_modules', ...PACKAGE.split('/'));
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(path.resolve(BUILD_ROOT), link, 'junction');
+}

@@ -1,0 +1,86 @@
+// A real Node-RED process for the restart tests: `node node_modules/node-red/red.js` with a temp
+// userDir that has this package linked in (as an npm install would place it), a settings.js with a
+// persistent context store, and the admin API on 127.0.0.1 at an ephemeral port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, prepareUserDir, REPO_ROOT } from '../../scripts/lib/start-node-red';
+
+const RED_JS = join(REPO_ROOT, 'node_modules', 'node-red', 'red.js');
+
+export interface NodeRedProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  log: string[];
+  exited: Promise<void>;
+}
+
+/** Links the package into userDir and writes settings.js: a `jobs` store on disk without cache. */
+export function prepare(userDir: string, port: number, flows: unknown[]): void {
+  prepareUserDir(userDir, port, 'info');
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    // cache: false writes every change to disk before the callback: what exactly-once across a crash needs
+    contextStorage: { default: { module: 'memory' }, jobs: { module: 'localfilesystem', config: { cache: false } } },
+  };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
+}
+
+export { freePort };
+
+/** Starts Node-RED on a prepared userDir and resolves once its flows have started. */
+export function start(userDir: string, port: number, env: Record<string, string>, timeoutMs = 45_000): Promise<NodeRedProcess> {
+  const child = spawn(process.execPath, [RED_JS, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+    cwd: userDir,
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`Node-RED did not start within ${timeoutMs} ms:\n${log.join('\n')}`)), timeoutMs);
+    let started = false;
+    const fail = (err: Error) => {
+      if (started) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    let rest = '';
+    const onData = (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split(/\r?\n/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        log.push(line);
+        if (!started && /\[info\] Started flows/.test(line)) {
+          started = true;
+          clearTimeout(timer);
+          resolve({ url: `http://127.0.0.1:${port}`, port, child, log, exited });
+        }
+        if (/Waiting for missing types|\[error\]/.test(line)) fail(new Error(`Node-RED reported a problem:\n${log.join('\n')}`));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => fail(new Error(`Node-RED exited (${signal ?? code}) before it started:\n${log.join('\n')}`)));
+  });
+}
+
+/** SIGKILL: no close handlers, no flush; resolves when the process is gone. */
+export async function kill(p: NodeRedProcess): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await p.exited;
+}
