@@ -135,7 +135,7 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
   };
   const awaitDef = need(defs, 'segmind await');
   const { id: modelId, type: modelType, ...modelProps } = layout.model;
-  const model: FlowNode = { id: modelId, type: modelType, z, ...modelProps, config: EXAMPLE_CONFIG_ID, x: 300, y: 120, wires: [[ids.await]] };
+  const model: FlowNode = { id: modelId, type: modelType, z, ...modelProps, config: EXAMPLE_CONFIG_ID, x: 260, y: 120, wires: [[ids.await]] };
   const awaitNode: FlowNode = {
     id: ids.await,
     type: 'segmind await',
@@ -143,7 +143,7 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
     ...defaultProperties(awaitDef),
     name: '',
     ...(awaitDef.defaults.config ? { config: EXAMPLE_CONFIG_ID } : {}),
-    x: 470,
+    x: 420,
     y: 120,
     // outputs: completed, failed, timed out
     wires: Array.from({ length: outputs(awaitDef) }, (_, i) => (i === 0 ? [ids.debug] : [ids.failed])),
@@ -155,7 +155,7 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       z,
       name: layout.title,
       info: `${layout.about}\n\n${SWITCH_TO_ACCOUNT}\n`,
-      x: 150,
+      x: 140,
       y: 60,
       wires: [],
     },
@@ -163,14 +163,14 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       id: ids.inject,
       type: 'inject',
       z,
-      name: 'example inputs',
+      name: 'inputs',
       props: layout.props,
       repeat: '',
       crontab: '',
       once: false,
       onceDelay: 0.1,
       topic: '',
-      x: 130,
+      x: 100,
       y: 120,
       wires: [[model.id]],
     },
@@ -184,12 +184,12 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       active: true,
       tosidebar: true,
       console: false,
-      tostatus: true,
+      tostatus: false,
       complete: 'payload',
       targetType: 'msg',
       statusVal: '',
       statusType: 'auto',
-      x: 630,
+      x: 570,
       y: 100,
       wires: [],
     },
@@ -206,7 +206,7 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       targetType: 'full',
       statusVal: '',
       statusType: 'auto',
-      x: 670,
+      x: 600,
       y: 160,
       wires: [],
     },

@@ -51,7 +51,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     httpNodeRoot: false,
     disableEditor: true,
     uiPort: 0,
-    logging: { console: { level: options.logLevel ?? 'warn', metrics: false, audit: false } },
+    logging: { console: { level: options.logLevel ?? 'error', metrics: false, audit: false } },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },

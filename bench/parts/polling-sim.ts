@@ -2,8 +2,9 @@
 // src/jobs/schedule.ts nextPollDelay with the node's priors) against fixed-interval pollers, on the
 // same seeded lognormal durations.
 
-import { basePrior, PAGE_SECONDS, PAGE_SIGMA } from '../../src/jobs/priors';
-import { lognormalDurations, simulate, simulateFixed } from '../../src/jobs/simulate';
+import { basePrior, observe, PAGE_SECONDS, PAGE_SIGMA, posterior, type ModelStats, type Prior } from '../../src/jobs/priors';
+import { lognormalDurations, seededRandom, simulate, simulateFixed, simulateJob, summarize, type SimulationResult } from '../../src/jobs/simulate';
+import { Waiter, type JobClient } from '../../src/jobs/waiter';
 import { percentile } from '../lib/stats';
 import { MODELS } from '../lib/payloads';
 
@@ -16,6 +17,57 @@ export const FIXED_CLIENTS = [
 ] as const;
 
 export const NODE_CLIENT = 'await node';
+export const WAITER_CLIENT = 'await node, as waiter.ts learns';
+
+/**
+ * Whether the real Waiter (src/jobs/waiter.ts) learns a run time from a job whose very first poll
+ * already answers COMPLETED. simulate.ts does (it takes the midpoint of submission and that poll);
+ * if the waiter does not, the short end of the distribution never reaches its belief. Found out by
+ * running the Waiter itself on two jobs against a stand-in client at a tiny time scale.
+ */
+export async function waiterLearnsFirstPollHits(): Promise<{ firstPollHit: boolean; afterRunning: boolean }> {
+  const probe = async (answers: string[]): Promise<boolean> => {
+    let learned = false;
+    const result = { status: 'COMPLETED', final: true, output: 'https://example.com/out.mp4', raw: { status: 'COMPLETED', output: 'https://example.com/out.mp4' } };
+    const client: JobClient = {
+      status: async () => {
+        const status = answers.shift() ?? 'COMPLETED';
+        return { status, final: status === 'COMPLETED', raw: { status } };
+      },
+      result: async () => result,
+      download: async () => {
+        throw new Error('not used in url mode');
+      },
+    };
+    const waiter = new Waiter({
+      client,
+      timeScale: 0.0001,
+      resultMode: 'url',
+      folder: '',
+      belief: () => basePrior('sadtalker'),
+      observed: () => {
+        learned = true;
+      },
+    });
+    const end = await waiter.watch({ requestId: 'probe', model: 'sadtalker', submittedAt: Date.now() }, Date.now() + 5000);
+    waiter.close();
+    if (end.kind !== 'completed') throw new Error(`waiter probe: expected completed, got ${end.kind}`);
+    return learned;
+  };
+  return { firstPollHit: await probe(['COMPLETED']), afterRunning: await probe(['PROCESSING', 'COMPLETED']) };
+}
+
+/** simulate(), except that jobs seen COMPLETED on their first poll teach nothing (what the waiter does when the probe says so). */
+export function simulateSkippingFirstPollHits(prior: Prior, durations: readonly number[]): SimulationResult {
+  const rand = seededRandom(12345);
+  let stats: ModelStats | undefined;
+  const outcomes = durations.map((d) => {
+    const o = simulateJob(d, posterior(prior, stats), rand);
+    if (o.requests > 1) stats = observe(stats, (o.lastRunningAt + o.seenAt) / 2);
+    return { requests: o.requests, delay: o.delay };
+  });
+  return { ...summarize(outcomes), outcomes };
+}
 
 export interface ClientFigures {
   client: string;
@@ -37,6 +89,8 @@ export interface ModelSim {
 
 export interface PollingSim {
   jobsPerModel: number;
+  /** what the waiter probe found; when it skips first-poll hits, WAITER_CLIENT rows are added */
+  waiterProbe: { firstPollHit: boolean; afterRunning: boolean };
   sigma: number;
   models: ModelSim[];
   /** all models' jobs pooled (each model the same number of jobs) */
@@ -51,7 +105,9 @@ export function seedFor(model: string): number {
   return 1000 + MODELS.indexOf(model as (typeof MODELS)[number]);
 }
 
-export function runPollingSim(jobsPerModel = 10_000): PollingSim {
+export async function runPollingSim(jobsPerModel = 10_000): Promise<PollingSim> {
+  const waiterProbe = await waiterLearnsFirstPollHits();
+  const skips = waiterProbe.afterRunning && !waiterProbe.firstPollHit;
   const models: ModelSim[] = [];
   const pooledOutcomes = new Map<string, { requests: number[]; delays: number[] }>();
   const pool = (client: string, requests: number[], delays: number[]) => {
@@ -68,6 +124,11 @@ export function runPollingSim(jobsPerModel = 10_000): PollingSim {
     const node = simulate(basePrior(model), durations);
     clients.push({ client: NODE_CLIENT, requests: node.meanRequests, meanDelay: node.meanDelay, p95Delay: node.p95Delay });
     pool(NODE_CLIENT, node.outcomes.map((o) => o.requests), node.outcomes.map((o) => o.delay));
+    if (skips) {
+      const w = simulateSkippingFirstPollHits(basePrior(model), durations);
+      clients.push({ client: WAITER_CLIENT, requests: w.meanRequests, meanDelay: w.meanDelay, p95Delay: w.p95Delay });
+      pool(WAITER_CLIENT, w.outcomes.map((o) => o.requests), w.outcomes.map((o) => o.delay));
+    }
     for (const f of FIXED_CLIENTS) {
       const r = simulateFixed(durations, f.interval);
       clients.push({ client: f.label, requests: r.meanRequests, meanDelay: r.meanDelay, p95Delay: r.p95Delay });
@@ -88,5 +149,5 @@ export function runPollingSim(jobsPerModel = 10_000): PollingSim {
     meanDelay: p.delays.reduce((s, x) => s + x, 0) / p.delays.length,
     p95Delay: percentile(p.delays, 95),
   }));
-  return { jobsPerModel, sigma: PAGE_SIGMA, models, pooled };
+  return { jobsPerModel, waiterProbe, sigma: PAGE_SIGMA, models, pooled };
 }

@@ -8,7 +8,7 @@ import { MODELS } from '../lib/payloads';
 import { fmt, mean } from '../lib/stats';
 import type { Table } from '../lib/table';
 import { runPollingE2E } from './polling-e2e';
-import { FIXED_CLIENTS, NODE_CLIENT, runPollingSim } from './polling-sim';
+import { FIXED_CLIENTS, NODE_CLIENT, runPollingSim, WAITER_CLIENT } from './polling-sim';
 
 const MAX_REQUEST_SHARE = 0.25;
 const MAX_MEAN_DELAY = 3;
@@ -21,13 +21,15 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
   const timeScale = 0.05;
   const spreadSeconds = quick ? 400 : 1200;
 
-  const sim = runPollingSim(jobsPerModel);
+  const sim = await runPollingSim(jobsPerModel);
   const e2e = await runPollingE2E({ jobsPerModel: e2eJobs, fixedPerModel: fixedJobs, timeScale, spreadSeconds });
 
-  const clients = [NODE_CLIENT, ...FIXED_CLIENTS.map((f) => f.label)];
+  const waiterRows = sim.pooled.some((c) => c.client === WAITER_CLIENT);
+  const clients = [NODE_CLIENT, ...(waiterRows ? [WAITER_CLIENT] : []), ...FIXED_CLIENTS.map((f) => f.label)];
   const cell = (model: string, client: string) => sim.models.find((m) => m.model === model)!.clients.find((c) => c.client === client)!;
   const pooled = (client: string) => sim.pooled.find((c) => c.client === client)!;
-  const who = (client: string) => (client === NODE_CLIENT ? 'this package' : FIXED_CLIENTS.find((f) => f.label === client)!.who);
+  const who = (client: string) =>
+    client === NODE_CLIENT ? 'this package, src/jobs/simulate.ts' : client === WAITER_CLIENT ? 'see notes' : FIXED_CLIENTS.find((f) => f.label === client)!.who;
 
   const simTable = (title: string, pick: (c: { requests: number; meanDelay: number; p95Delay: number }) => number, digits: number): Table => ({
     title,
@@ -35,11 +37,13 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     rows: clients.map((client) => [`${client} (${who(client)})`, ...MODELS.map((m) => fmt(pick(cell(m, client)), digits)), fmt(pick(pooled(client)), digits)]),
   });
   const requestsTable = simTable(`Simulation: status requests per job (${jobsPerModel.toLocaleString('en')} jobs per model)`, (c) => c.requests, 1);
-  requestsTable.rows.push([
-    'await node / fixed 2 s',
-    ...MODELS.map((m) => `${fmt((100 * cell(m, NODE_CLIENT).requests) / cell(m, 'fixed 2 s').requests, 1)} %`),
-    `${fmt((100 * pooled(NODE_CLIENT).requests) / pooled('fixed 2 s').requests, 1)} %`,
-  ]);
+  for (const client of waiterRows ? [NODE_CLIENT, WAITER_CLIENT] : [NODE_CLIENT]) {
+    requestsTable.rows.push([
+      `${client} / fixed 2 s`,
+      ...MODELS.map((m) => `${fmt((100 * cell(m, client).requests) / cell(m, 'fixed 2 s').requests, 1)} %`),
+      `${fmt((100 * pooled(client).requests) / pooled('fixed 2 s').requests, 1)} %`,
+    ]);
+  }
   const meanTable = simTable('Simulation: mean detection delay (s)', (c) => c.meanDelay, 2);
   const p95Table = simTable('Simulation: 95th percentile detection delay (s)', (c) => c.p95Delay, 2);
 
@@ -87,20 +91,23 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
   };
 
   const targets: Target[] = [];
-  for (const model of MODELS) {
-    targets.push(
-      target(`${model}: status requests vs fixed 2 s`, (100 * cell(model, NODE_CLIENT).requests) / cell(model, 'fixed 2 s').requests, 100 * MAX_REQUEST_SHARE, ' %', 1, '<='),
-      target(`${model}: mean detection delay`, cell(model, NODE_CLIENT).meanDelay, MAX_MEAN_DELAY, ' s', 2, '<='),
-    );
+  for (const client of waiterRows ? [NODE_CLIENT, WAITER_CLIENT] : [NODE_CLIENT]) {
+    const tag = client === NODE_CLIENT ? 'simulation' : 'simulation, waiter.ts learning';
+    for (const model of MODELS) {
+      targets.push(
+        target(`${model} (${tag}): status requests vs fixed 2 s`, (100 * cell(model, client).requests) / cell(model, 'fixed 2 s').requests, 100 * MAX_REQUEST_SHARE, ' %', 1, '<='),
+        target(`${model} (${tag}): mean detection delay`, cell(model, client).meanDelay, MAX_MEAN_DELAY, ' s', 2, '<='),
+      );
+    }
   }
   targets.push(...e2eTargets);
 
   // chart: all models pooled, one point per client; end-to-end points as diamonds
   const points: Point[] = clients.map((client) => ({
-    label: client === NODE_CLIENT ? 'await node' : client,
+    label: client === NODE_CLIENT ? 'await node' : client === WAITER_CLIENT ? 'await node, waiter.ts learning' : client,
     x: pooled(client).requests,
     y: pooled(client).meanDelay,
-    anchor: client === NODE_CLIENT || client === 'fixed 2 s' ? 'left' : client === 'fixed 10 s' ? 'right' : 'above',
+    anchor: client === NODE_CLIENT || client === 'fixed 2 s' ? 'left' : client === 'fixed 10 s' || client === WAITER_CLIENT ? 'right' : 'above',
   }));
   const e2eNodeReq = mean(e2e.spread.map((f) => f.requests));
   const e2eNodeDelay = mean(e2e.spread.map((f) => f.meanDelay));
@@ -110,14 +117,20 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
   }
 
   const allTargetsPass = targets.every((t) => t.pass);
-  const notes: string[] = [
+  const notes: string[] = [];
+  if (waiterRows) {
+    notes.push(
+      `Learning differs between the simulator and the node. src/jobs/simulate.ts learns from every job (a job seen COMPLETED on its first poll counts as the midpoint of submission and that poll). The real Waiter (src/jobs/waiter.ts), run by this benchmark against a stand-in client, learns only from jobs that were seen running at least once: ${sim.waiterProbe.afterRunning ? 'a job seen PROCESSING then COMPLETED was learned from' : 'no job was learned from'}, a job COMPLETED at its first poll was ${sim.waiterProbe.firstPollHit ? '' : 'not '}learned from. The rows "${WAITER_CLIENT}" simulate that rule: the fastest jobs never reach the belief, so its median drifts up and its spread narrows, the first poll moves later, more jobs finish before it, and the drift feeds itself. Fix (src/jobs/waiter.ts, where it calls observed): when the job was watched from its submission, learn from a first-poll hit as the midpoint of submission and that poll, as simulate.ts does (or treat it as censored); skip only jobs picked up late (bare ids, resumed jobs).`,
+    );
+  }
+  notes.push(
     `Durations: lognormal per model, median = the page's typical time, sigma ${sim.sigma} (5th-95th percentile of the samples: ${fmt(Math.min(...sim.models.map((m) => m.p5x)), 2)}x-${fmt(Math.max(...sim.models.map((m) => m.p95x)), 2)}x the median). Every client sees the same seeded durations.`,
     'What the simulation counts: status requests only (each client makes the same one submit and one result fetch per job, so they are left out of the comparison); detection delay = time of the first status poll at or after completion minus completion, i.e. network time counted as zero for every client alike. A fixed-interval client polls at k x interval after submit, so its delay is the next multiple of the interval minus the duration.',
-    'The await node learns each model\'s run time from the jobs it sees (simulated in order, as the node does); its schedule also jitters each interval by ±5 % so that jobs submitted together do not poll in lockstep.',
+    'The await node learns each model\'s run time from the jobs it sees (simulated in order, one job after another); its schedule also jitters each interval by ±5 % so that jobs submitted together do not poll in lockstep.',
     `End to end, the delay runs from the job's completion in the sandbox (its doneAt) to the moment the await node sends the message (Node-RED's onSend hook): it includes the status and result round trips, timer lateness and event-loop time, all magnified by the time scale (1 ms of wall time = ${fmt(0.001 / timeScale, 2)} API s at ${timeScale}). The simulation column beside it runs the same durations from the page's prior without learning, since the end-to-end jobs overlap and most start before the node has seen one finish.`,
     `All at once: ${e2eJobs * MODELS.length} jobs submitted in one instant poll in bunches (jobs of one model share one schedule, only ±5 % jitter apart), and the client's request budget releases calls one at a time (one Bottleneck slot of at least 1 ms each; part (c) measures about 270 calls/s): a bunch of ${e2eJobs} polls waits tens of ms in that queue, which this time scale turns into seconds of API time. Late polls also mean fewer polls per job, hence the lower request counts. At the real time scale the same queueing costs about ${fmt(timeScale * 100, 0)} % of what is shown here; the cure is in the budget (release every call the rate allows per tick instead of one per slot).`,
     e2e.otherOutputs ? `${e2e.otherOutputs} end-to-end messages left on the failed or timed-out outputs.` : 'Every end-to-end job left on the completed output.',
-  ];
+  );
   if (!allTargetsPass) {
     const missed = targets.filter((t) => !t.pass).map((t) => t.name);
     notes.push(`MISSED: ${missed.join('; ')}. The schedule aims at a mean delay of 2.8 s (src/jobs/schedule.ts DEFAULT_SCHEDULE.targetDelay) and costs about median x J(sigma)^2 / (2 x targetDelay) polls per job: a request share above 25 % needs a larger targetDelay or a tighter prior; an end-to-end delay above the simulated one is time spent outside the schedule (round trips, timer lateness, calls queued in the client's budget), magnified ${fmt(1 / timeScale, 0)}-fold by the time scale.`);

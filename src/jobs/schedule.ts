@@ -9,8 +9,10 @@
 // `targetDelay`: interval(t) = 2 D / (J(sigma) * sqrt(m * h(t))), where J = integral sqrt(f S) for
 // the unit-median lognormal (see lognormal.ts). Then a job costs about m J^2 / (2 D) polls while
 // fixed 2 s polling costs about mean/2: for sigma 0.36 and D = 2.6 s, under a quarter.
-// The first poll falls out of the same rule (the hazard is tiny early on, so the first interval is long);
-// past the expected range the lognormal hazard falls again, so intervals grow up to maxInterval.
+// The first poll falls out of the same rule (the hazard is tiny early on, so the first interval is long).
+// A plain lognormal's hazard stays high far past its range, so the belief is a mixture: 2 % of jobs
+// may overrun (4x the median, wide); past the expected range that part dominates, the hazard falls and
+// the intervals back off, up to maxInterval. Constants tuned by simulation (test/jobs/simulate.test.ts).
 
 import { lognormalHazard, mixtureHazardOf, sqrtDensitySurvivalIntegral } from './lognormal';
 import { predictiveSigma, type Prior } from './priors';

@@ -91,6 +91,11 @@ interface Active {
 const MAX_ERROR_BACKOFF = 60;
 /** Output downloads that fail in a retryable way are tried this often in total. */
 const DOWNLOAD_ATTEMPTS = 3;
+/**
+ * A garbled answer to a poll (HTML from a proxy, cut-off JSON) is tried again, as GETs are safe,
+ * but this many in a row end the wait: the API is then answering something we do not understand.
+ */
+const MAX_INVALID_IN_A_ROW = 3;
 
 export class Waiter {
   private readonly active = new Map<string, Active>();
@@ -191,6 +196,8 @@ export class Waiter {
     let pollNow = job.submittedAt === undefined || this.elapsedSeconds(job, origin) >= firstPollAt;
     let lastRunningAt: number | undefined;
     let errors = 0;
+    let invalid = 0; // garbled status answers in a row
+    let invalidResults = 0; // garbled result answers (status polls in between do not reset it)
     let notBefore = 0; // epoch ms: a 429's hint
 
     for (;;) {
@@ -210,11 +217,15 @@ export class Waiter {
       try {
         status = await this.opts.client.status(this.handle(job), { signal, priority: 5 });
         errors = 0;
+        invalid = 0;
       } catch (err) {
         if (this.ended(a)) return;
         const failure = asFailure(err);
         if (failure.kind === 'failed-job' || failure.kind === 'closed') return this.finish(a, failure.end);
-        if (!failure.retryable) return this.finish(a, { kind: 'failed', error: failure.error, status: a.status });
+        if (failure.error.code === 'invalid_response' && failure.retryable) invalid++;
+        if (!failure.retryable || invalid >= MAX_INVALID_IN_A_ROW) {
+          return this.finish(a, { kind: 'failed', error: failure.error, status: a.status });
+        }
         errors++;
         notBefore = retryAtOf(err);
       }
@@ -241,6 +252,7 @@ export class Waiter {
             this.opts.observed?.(job.model, ((lastRunningAt + seenAt) / 2 - job.submittedAt) / this.unit);
           }
           if (end.kind === 'retry') {
+            if (end.invalid && ++invalidResults >= MAX_INVALID_IN_A_ROW) return this.finish(a, { kind: 'failed', error: end.invalid, status: 'COMPLETED' });
             errors++;
             notBefore = end.notBefore;
             continue;
@@ -268,7 +280,7 @@ export class Waiter {
   }
 
   /** Fetches the result body and the output; undefined when the wait ended meanwhile. */
-  private async fetchResult(a: Active): Promise<JobEnd | { kind: 'retry'; notBefore: number } | undefined> {
+  private async fetchResult(a: Active): Promise<JobEnd | { kind: 'retry'; notBefore: number; invalid?: JobFailure } | undefined> {
     const signal = a.abort.signal;
     a.fetching = true;
     this.opts.onChange?.();
@@ -280,7 +292,7 @@ export class Waiter {
         if (this.ended(a)) return undefined;
         const failure = asFailure(err);
         if (failure.kind === 'failed-job' || failure.kind === 'closed') return failure.end;
-        if (failure.retryable) return { kind: 'retry', notBefore: retryAtOf(err) };
+        if (failure.retryable) return { kind: 'retry', notBefore: retryAtOf(err), invalid: failure.error.code === 'invalid_response' ? failure.error : undefined };
         return { kind: 'failed', error: failure.error, status: 'COMPLETED' };
       }
       if (body.status === 'FAILED') {
@@ -386,7 +398,11 @@ function asFailure(err: unknown): Failure {
   const code = typeof e.code === 'string' ? e.code : 'error';
   // the client was closed under us (the config node went first on a redeploy): not a job outcome
   if (code === 'aborted') return { kind: 'closed', end: { kind: 'closed' } };
-  return { kind: 'error', retryable: e.retryable === true, error: { message, code, httpStatus } };
+  // A garbled 2xx answer to a GET may be a passing hiccup: worth another try (capped by the caller).
+  // Anything else we do not understand (a redirect: the API never redirects) is not.
+  const garbled = code === 'invalid_response' && (httpStatus === undefined || (httpStatus >= 200 && httpStatus < 300));
+  const retryable = e.retryable === true || garbled;
+  return { kind: 'error', retryable, error: { message, code, httpStatus } };
 }
 
 /** Resolves true after ms, false at once if the signal aborts (timer cleared). */

@@ -17,13 +17,29 @@ async function field(page: Page, name: string): Promise<string | boolean | null>
   }, name);
 }
 
+/** A typedInput hides the original <input> and shows its own container right after it. */
+function typedInputContainer(name: string): string {
+  return `#node-input-${name} + .red-ui-typedInput-container`;
+}
+
+async function isTypedInput(page: Page, name: string): Promise<boolean> {
+  return (await page.locator(typedInputContainer(name)).count()) > 0;
+}
+
+/** Node-RED's invalid mark: 'input-error' on the input (and on a typedInput's container). */
 async function hasError(page: Page, name: string): Promise<boolean> {
-  return page.locator(`#node-input-${name}`).evaluate((el) => el.classList.contains('input-error'));
+  const onInput = await page.locator(`#node-input-${name}`).evaluate((el) => el.classList.contains('input-error'));
+  if (!(await isTypedInput(page, name))) return onInput;
+  const onContainer = await page.locator(typedInputContainer(name)).evaluate((el) => el.classList.contains('input-error'));
+  assert.equal(onContainer, onInput, `${name}: the typedInput shows the same state as its input`);
+  return onContainer;
 }
 
 /** Types a value the way a user does and leaves the field, which is when Node-RED validates. */
 async function typeInto(page: Page, name: string, value: string): Promise<void> {
-  const input = page.locator(`#node-input-${name}`);
+  const input = (await isTypedInput(page, name))
+    ? page.locator(`${typedInputContainer(name)} input.red-ui-typedInput-input`)
+    : page.locator(`#node-input-${name}`);
   await input.fill(value);
   await input.press('Tab');
 }

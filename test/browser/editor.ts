@@ -94,8 +94,8 @@ export async function showSidebar(page: Page, tab: string): Promise<void> {
   await page.locator(`#red-ui-tab-${tab}.active`).waitFor();
 }
 
-/** Moves the pointer to an empty corner so no tooltip covers a screenshot. */
+/** Moves the pointer to an empty spot of the canvas so no tooltip covers a screenshot. */
 export async function parkPointer(page: Page): Promise<void> {
-  await page.mouse.move(5, 695);
+  await page.mouse.move(430, 640);
   await page.waitForTimeout(400);
 }

@@ -96,6 +96,7 @@ export async function getFlows(h: Harness): Promise<Array<Record<string, unknown
 /** A fresh editor tab, loaded with the palette and the flows. */
 export async function openEditor(h: Harness): Promise<Page> {
   const page = await h.browser.newPage({ viewport: VIEWPORT });
+  page.setDefaultTimeout(10000);
   page.on('pageerror', (err) => process.stdout.write(`[editor page error] ${err.message}\n`));
   await page.goto(h.nodeRed.url);
   await page.waitForFunction(

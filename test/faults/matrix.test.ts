@@ -96,6 +96,14 @@ const rows: Row[] = [
     jobs: 0,
   },
   {
+    name: 'submit 404 for a model node\'s own slug -> Catch naming the model',
+    setup: submitFault({ type: 'http', status: 404, body: { error: 'Model not found' } }),
+    ending: 'caught',
+    text: [/does not know model 'sadtalker' \(HTTP 404\)/, /Model not found/],
+    posts: 1,
+    jobs: 0,
+  },
+  {
     name: 'submit 406 -> Catch: credits',
     setup: submitFault({ type: 'http', status: 406, body: { error: 'Insufficient credits' } }),
     ending: 'caught',
@@ -110,6 +118,14 @@ const rows: Row[] = [
     sandbox: { retiredModels: ['old-model'] },
     ending: 'caught',
     text: [/retired model 'old-model' \(HTTP 410\)/, /another model/],
+    posts: 1,
+    jobs: 0,
+  },
+  {
+    name: 'submit 410 for a model node\'s own slug -> Catch: retired',
+    setup: submitFault({ type: 'http', status: 410, body: { error: 'Model retired' } }),
+    ending: 'caught',
+    text: [/retired model 'sadtalker' \(HTTP 410\)/],
     posts: 1,
     jobs: 0,
   },
@@ -277,6 +293,17 @@ const rows: Row[] = [
     ending: 'completed',
     text: [],
     posts: 1,
+  },
+  {
+    // ... but an API that only ever answers garbage ends the message on the failed output, not at the timeout
+    name: 'status: malformed JSON every time -> failed output, not polled for ever',
+    setup: fault('status', { type: 'malformed_json' }, Infinity),
+    msg: { timeout: 86400 },
+    ending: 'failed',
+    code: 'invalid_response',
+    text: [/status check/, /not valid JSON/],
+    posts: 1,
+    check: ({ sb }) => assert.ok(sb.count({ endpoint: 'status' }) <= 10, `gave up after a few polls (${sb.count({ endpoint: 'status' })})`),
   },
   {
     name: 'status: 405 HTML page -> failed output: the URL is wrong',
@@ -476,7 +503,6 @@ describe('faults: the fault matrix through model node -> await node', function (
       const sb = sandboxes[i];
       const events = collector.of(msgid);
       const kinds = events.map((e) => e.ending);
-      if (process.env.DEBUG_ROWS) console.log(row.name, safeText(events.map((e) => [e.ending, e.msg.error, e.msg.segmind])));
       assert.ok(ending, `the message was left hanging: it got ${JSON.stringify(kinds)}`);
 
       if (row.ending === 'caught') {

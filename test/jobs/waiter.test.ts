@@ -136,6 +136,25 @@ describe('jobs/waiter against the sandbox', function () {
     assert.ok(sb.requests.filter((r) => r.status === 503).length === 7);
   });
 
+  it('a garbled status answer is tried again, three in a row end the wait; a redirect ends it at once', async () => {
+    const job = await submit();
+    sb.fault({ endpoint: 'status', kind: { type: 'malformed_json' }, times: 2 });
+    assert.equal((await waiter().watch(job, later(900))).kind, 'completed');
+    const other = await submit();
+    sb.fault({ endpoint: 'status', kind: { type: 'malformed_json' }, times: Infinity });
+    const end = await waiter().watch(other, later(900));
+    assert.equal(end.kind, 'failed');
+    assert.equal((end as { error: { code: string } }).error.code, 'invalid_response');
+    assert.equal(statusPolls(other.requestId), 3);
+    // a redirect is not garbage but a wrong URL: the wait ends at once
+    sb.clearFaults();
+    const third = await submit();
+    sb.fault({ endpoint: 'status', kind: { type: 'http', status: 302, headers: { location: 'http://127.0.0.1:9/x' } }, times: 1 });
+    const redirected = await waiter().watch({ ...third, submittedAt: undefined }, later(900));
+    assert.equal(redirected.kind, 'failed');
+    assert.equal(statusPolls(third.requestId), 1);
+  });
+
   it('buffer mode: the served video, downloaded without the key', async () => {
     const job = await submit();
     const end = await waiter({ resultMode: 'buffer' }).watch(job, later(900));

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SegmindClient } from '../../src/client';
+import type { JobHandle } from '../../src/client/types';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector } from './collector';
 import { freePort, kill, prepare, start, type NodeRedProcess } from './node-red';
@@ -87,10 +88,11 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
 
     sb.scriptJob({ outcome: 'complete', durationSeconds: 40, times: SHORT });
     sb.scriptJob({ outcome: 'complete', durationSeconds: LONG_SECONDS, times: LONG });
-    const handles = [];
+    const handles: JobHandle[] = [];
     for (let i = 0; i < SHORT + LONG; i++) handles.push(await submitter.submit('sadtalker', { input_image: 'https://example.com/f.png', input_audio: 'https://example.com/v.mp3' }));
+    const jobUrl = `${nr.url}/job`;
     for (const h of handles) {
-      const res = await fetch(`${nr.url}/job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(h) });
+      const res: Response = await fetch(jobUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(h) });
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }

@@ -173,6 +173,8 @@ describe('property: random messages at every model node (runtime + sandbox)', fu
   let sb: Sandbox;
   const crashes = watchCrashes();
   let total = 0;
+  let accepted = 0;
+  let refused = 0;
 
   before(async () => {
     sb = await chainSandbox({ apiKeys: [KEY] });
@@ -180,7 +182,7 @@ describe('property: random messages at every model node (runtime + sandbox)', fu
   after(async () => {
     await sb.close();
     // eslint-disable-next-line no-console
-    console.log(`      (${total} random messages through the model nodes)`);
+    console.log(`      (${total} random messages through the model nodes: ${accepted} accepted, ${refused} refused)`);
   });
 
   for (const spec of specs) {
@@ -233,9 +235,11 @@ describe('property: random messages at every model node (runtime + sandbox)', fu
             assert.doesNotMatch(text, /\[object Object\]/);
           }
         });
-        const accepted = verdicts.filter((v) => v.ok);
-        assert.equal(sb.count({ endpoint: 'submit' }) - before.submits, accepted.length, 'one submit per valid message, none for invalid ones');
-        const uploadsExpected = accepted.filter((v) => v.uploads > 0).length;
+        const valid = verdicts.filter((v) => v.ok);
+        accepted += valid.length;
+        refused += verdicts.length - valid.length;
+        assert.equal(sb.count({ endpoint: 'submit' }) - before.submits, valid.length, 'one submit per valid message, none for invalid ones');
+        const uploadsExpected = valid.filter((v) => v.uploads > 0).length;
         assert.equal(sb.count({ endpoint: 'upload' }) - before.uploads, uploadsExpected, 'one upload per valid message with bytes, none otherwise');
         crashes.assertNone();
       }
@@ -244,7 +248,7 @@ describe('property: random messages at every model node (runtime + sandbox)', fu
         this.timeout(60_000);
         await check(
           fc.asyncProperty(fc.array(message(spec), { minLength: BATCH, maxLength: BATCH }), (msgs) => runBatch(msgs)),
-          { seed: SEED, numRuns: 15 },
+          { seed: SEED, numRuns: 25 },
         );
         sb.resetRequests();
       });

@@ -46,7 +46,6 @@ describe('property: oversized media at a model node (runtime + sandbox)', functi
     assert.equal(sb.requests.length, 0, 'no request for an oversized input');
     const text: string = end.msg.error.message;
     assert.ok(text.length < 600, `a short error (${text.length} chars)`);
-    if (process.env.DEBUG_ROWS) console.log(text);
     return text;
   }
 

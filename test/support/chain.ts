@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { specs } from '../../src/models/specs';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -125,7 +126,9 @@ export interface ChainOptions {
  */
 export function chainFlow(o: ChainOptions): Record<string, unknown>[] {
   const model = o.model ?? 'sadtalker';
-  const type = `segmind ${model === 'sync-react-1' ? 'sync-react-1' : model}`;
+  const spec = specs.find((x) => x.file === model);
+  if (!spec) throw new Error(`no model spec with file ${model}`);
+  const type = spec.nodeType;
   const awaitNode = (id: string, result: string) => ({
     id,
     z: 'f',

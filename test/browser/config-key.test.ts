@@ -1,0 +1,131 @@
+// The config node's API key is a password field, and after a user types a key and deploys, no
+// export of the flows (the editor's Export dialog, RED.nodes.createCompleteNodeSet, GET /flows,
+// flows.json on disk) carries it; the runtime has it (GET /credentials answers has_apiKey only).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { harness, openEditor as openPage, setFlows, getFlows, TIME_SCALE, TYPED_KEY, type Harness } from './harness';
+import { addNode, closeEditor, deploy, openEditor, showsInvalidMarker } from './editor';
+
+async function configField(page: Page, name: string): Promise<{ type: string; error: boolean }> {
+  return page.locator(`#node-config-input-${name}`).evaluate((el) => ({
+    type: (el as HTMLInputElement).type,
+    error: el.classList.contains('input-error'),
+  }));
+}
+
+async function typeConfig(page: Page, name: string, value: string): Promise<void> {
+  const input = page.locator(`#node-config-input-${name}`);
+  await input.fill(value);
+  await input.press('Tab');
+}
+
+describe('browser: config node and the API key', function () {
+  let h: Harness;
+  let page: Page;
+  let configId = '';
+
+  before(async function () {
+    h = await harness();
+    await setFlows(h, [{ id: 'tab0000000000002', type: 'tab', label: 'Key' }]);
+    page = await openPage(h);
+  });
+  after(async () => page?.close());
+
+  it('edits the key in a password field, validates the other fields, and deploys', async () => {
+    const nodeId = await addNode(page, 'segmind sadtalker', { config: '' });
+    await openEditor(page, nodeId);
+    // no config node yet: the + button next to the config select opens a new one
+    await page.locator('#node-input-btn-config-add').click();
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+
+    const key = await configField(page, 'apiKey');
+    assert.equal(key.type, 'password', 'the API key input is a password field');
+    assert.equal(await page.locator('#node-config-input-apiKey').getAttribute('autocomplete'), 'off');
+
+    // defaults are Segmind's own hosts and the Free plan's budget
+    assert.equal(await page.locator('#node-config-input-baseUrl').inputValue(), 'https://api.segmind.com');
+    assert.equal(await page.locator('#node-config-input-uploadUrl').inputValue(), 'https://workflows-api.segmind.com/upload-asset');
+    assert.equal(await page.locator('#node-config-input-rpm').inputValue(), '5');
+
+    // invalid: plain http to a remote host, a non-numeric budget, a time scale above 1
+    await typeConfig(page, 'baseUrl', 'http://example.com');
+    assert.equal((await configField(page, 'baseUrl')).error, true, 'plain http off loopback is refused');
+    await typeConfig(page, 'rpm', 'lots');
+    assert.equal((await configField(page, 'rpm')).error, true, 'rpm must be a number');
+    await typeConfig(page, 'timeScale', '2');
+    assert.equal((await configField(page, 'timeScale')).error, true, 'timeScale above 1 is refused');
+
+    await page.locator('#node-config-input-apiKey').fill(TYPED_KEY);
+    await typeConfig(page, 'name', 'browser sandbox');
+    await typeConfig(page, 'baseUrl', h.sandbox.url);
+    await typeConfig(page, 'uploadUrl', h.sandbox.uploadUrl);
+    await typeConfig(page, 'rpm', '60');
+    await typeConfig(page, 'timeScale', String(TIME_SCALE));
+    for (const f of ['baseUrl', 'uploadUrl', 'rpm', 'timeScale']) {
+      assert.equal((await configField(page, f)).error, false, `${f} accepted`);
+    }
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+    configId = await page.locator('#node-input-config').inputValue();
+    assert.match(configId, /^[0-9a-f]{16}$/, 'the new config node is selected');
+    await closeEditor(page);
+    assert.equal(await showsInvalidMarker(page, nodeId), false);
+    await deploy(page);
+
+    const deployed = await getFlows(h);
+    const config = deployed.find((n) => n.id === configId);
+    assert.ok(config, 'the config node was deployed');
+    assert.equal(config.baseUrl, h.sandbox.url);
+  });
+
+  it('keeps the key out of the Export dialog, createCompleteNodeSet, GET /flows and flows.json', async () => {
+    assert.ok(configId, 'the previous test created the config node');
+
+    // the editor's Export dialog, "all flows", as JSON text
+    await page.evaluate(() => (window as unknown as { RED: any }).RED.actions.invoke('core:show-export-dialog'));
+    await page.locator('#red-ui-clipboard-dialog-export-rng-full').click();
+    const exported = await page.locator('#red-ui-clipboard-dialog-export-text').inputValue();
+    await page.locator('#red-ui-clipboard-dialog-cancel').click();
+    assert.ok(exported.includes(configId), 'the export holds the config node');
+    assert.ok(!exported.includes(TYPED_KEY), 'the Export dialog has no key');
+    assert.ok(!/apiKey/.test(exported), 'nor a credentials field');
+
+    const nodeSet = await page.evaluate(() => JSON.stringify((window as unknown as { RED: any }).RED.nodes.createCompleteNodeSet()));
+    assert.ok(nodeSet.includes(configId));
+    assert.ok(!nodeSet.includes(TYPED_KEY), 'createCompleteNodeSet has no key');
+
+    const viaApi = JSON.stringify(await getFlows(h));
+    assert.ok(viaApi.includes(configId));
+    assert.ok(!viaApi.includes(TYPED_KEY), 'GET /flows has no key');
+
+    const onDisk = readFileSync(h.nodeRed.flowsFile, 'utf8');
+    assert.ok(onDisk.includes(configId));
+    assert.ok(!onDisk.includes(TYPED_KEY), 'flows.json has no key');
+    const credFile = join(h.nodeRed.userDir, 'flows_cred.json');
+    assert.ok(existsSync(credFile), 'the key went to the credentials file');
+    assert.ok(!readFileSync(credFile, 'utf8').includes(TYPED_KEY), 'which is encrypted');
+
+    // the runtime has the key, and tells the editor only that it has one
+    const res = await fetch(`${h.nodeRed.url}/credentials/segmind-config/${configId}`);
+    const creds = (await res.json()) as Record<string, unknown>;
+    assert.equal(creds.has_apiKey, true);
+    assert.ok(!JSON.stringify(creds).includes(TYPED_KEY));
+  });
+
+  it('shows a stored key as a masked placeholder after reloading the editor', async () => {
+    const fresh = await openPage(h);
+    try {
+      await fresh.evaluate((id) => (window as unknown as { RED: any }).RED.editor.editConfig('', 'segmind-config', id), configId);
+      await fresh.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+      await fresh.waitForTimeout(300);
+      const shown = await fresh.locator('#node-config-input-apiKey').inputValue();
+      assert.notEqual(shown, TYPED_KEY, 'the editor never receives the key back');
+      assert.equal(shown, '__PWRD__', "Node-RED's placeholder for a stored password");
+    } finally {
+      await fresh.close();
+    }
+  });
+});
