@@ -23,6 +23,13 @@ export class NodeInputError extends Error {
   }
 }
 
+/** A submit that close interrupted after it was sent: the job may exist (and be billed). */
+export class InterruptedSubmit extends NodeInputError {
+  constructor(message: string) {
+    super(message, '', { code: 'aborted' });
+  }
+}
+
 const PROBLEMS: [RegExp, string][] = [
   [/ is required;/, 'required'],
   [/ is not a finite number;/, 'notFinite'],

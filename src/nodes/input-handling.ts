@@ -2,8 +2,8 @@
 // done() exactly once, send/done fallbacks for old runtimes, one AbortController per message
 // that the node's close aborts (close finishes within a second), and typedInput evaluation.
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
-import { NodeInputError } from './input-errors';
 import type { Translate } from './runtime-text';
+import { InterruptedSubmit, NodeInputError } from './input-errors';
 
 export type Send = (msg: NodeMessageInFlow) => void;
 export type Handler = (msg: NodeMessageInFlow, send: Send, signal: AbortSignal) => Promise<void>;
@@ -36,8 +36,12 @@ export function handleInput(node: Node, handler: Handler): void {
         await handler(msg, sendOut, controller.signal);
         finish();
       } catch (err) {
-        // aborted work only happens on close (ours, or the config node's client): end quietly
-        if (controller.signal.aborted || closing || (err as { code?: unknown })?.code === 'aborted') finish();
+        // aborted work only happens on close (ours, or the config node's client): end quietly,
+        // except for a submit already on its way, whose job may exist (and be billed)
+        if (err instanceof InterruptedSubmit) {
+          node.warn(err.message);
+          finish();
+        } else if (controller.signal.aborted || closing || (err as { code?: unknown })?.code === 'aborted') finish();
         else finish(err instanceof Error ? err : new Error(String(err)));
       } finally {
         active.delete(entry);

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { JobHandle } from '../client/types';
 import { countUploads, resolveUrls, type ClassifiedField, type Uploader } from '../media';
-import { NodeInputError, requestFailure } from './input-errors';
+import { InterruptedSubmit, NodeInputError, requestFailure } from './input-errors';
 import type { Translate } from './runtime-text';
 
 export interface Submitter extends Uploader {
@@ -73,6 +73,11 @@ export async function submitJob(
   try {
     return await client.submit(model, payload, { signal });
   } catch (err) {
+    // A submit cut short by close may still have reached Segmind: say so instead of ending silently.
+    const e = err as { code?: unknown; attempts?: unknown };
+    if ((signal.aborted || e?.code === 'aborted') && typeof e?.attempts === 'number' && e.attempts > 0) {
+      throw new InterruptedSubmit(t('errors.interruptedSubmit', { model }));
+    }
     throw requestFailure(t, err, 'submit', { model });
   }
 }

@@ -40,7 +40,7 @@ function firstParagraph(html: string): string {
 }
 
 async function helpShown(page: Page): Promise<{ title: string; body: string }> {
-  const panel = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').last();
+  const panel = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help:has(> .red-ui-help-title)');
   await panel.locator('.red-ui-help-title').waitFor({ state: 'visible' });
   return {
     title: (await panel.locator('.red-ui-help-title').innerText()).trim(),
@@ -69,8 +69,15 @@ describe('browser: help sidebar', function () {
       const paletteNode = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       await paletteNode.scrollIntoViewIfNeeded();
       // a click shows the node's popover (its summary), whose book button opens the help
+      await parkPointer(page);
+      // the previous node's popover closes once the pointer leaves it
+      await page
+        .waitForFunction(() => ![...document.querySelectorAll<HTMLElement>('.red-ui-popover')].some((e) => e.offsetParent), undefined, { timeout: 3000 })
+        .catch(() => undefined);
       await paletteNode.click();
-      await page.locator('.red-ui-popover button:has(i.fa-book)').last().click();
+      const popover = page.locator('.red-ui-popover', { hasText: `: ${type}` });
+      await popover.waitFor({ state: 'visible' });
+      await popover.locator('button:has(i.fa-book)').click();
       await page.waitForFunction(
         (label) => document.querySelector('#red-ui-sidebar-content .red-ui-help-title')?.textContent?.trim() === label,
         expectedPaletteLabel(type),

@@ -340,8 +340,17 @@ describe('model nodes (runtime + sandbox)', function () {
       n.receive(mediaMsg(spec));
       for (let i = 0; i < 200 && submits(sb).length === 0; i++) await new Promise((r) => setTimeout(r, 5));
       assert.equal(submits(sb).length, 1, 'the submit is in flight');
+      const warnings: unknown[] = [];
+      const warn = n.warn.bind(n);
+      n.warn = (m: unknown) => {
+        warnings.push(m);
+        warn(m);
+      };
       await helper.unload(); // would take 20 s if the submit were not aborted (test timeout 5 s)
       assert.equal(outputs, 0);
+      // the job may exist on Segmind: the user is told rather than the message ending silently
+      assert.equal(warnings.length, 1);
+      assert.match(String(warnings[0]), /interruptedSubmit|may have created/);
     });
 
     it('fails every message when no config node is set, without a request', async () => {
