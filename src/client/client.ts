@@ -177,23 +177,35 @@ export class SegmindClient {
     };
   }
 
-  /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
-  async status(job: JobRef, opts: CallOptions = {}): Promise<StatusResult> {
-    const ref = this.resolveJob(job);
-    const ctx = this.context('status', `the status check of request ${ref.requestId}`, ref);
+  /** One GET of a job endpoint; 422 (FAILED) is accepted as an answer, the body parsed as JSON. */
+  private async getJob(
+    kind: 'status' | 'result',
+    ref: ReturnType<SegmindClient['resolveJob']>,
+    url: string,
+    priority: number,
+    signal: AbortSignal | undefined,
+  ) {
+    const what = kind === 'status' ? 'the status check' : 'the result fetch';
+    const ctx = this.context(kind, `${what} of request ${ref.requestId}`, ref);
     const answer = await this.exchange({
       ctx,
       method: 'GET',
-      url: ref.statusUrl,
+      url,
       sendKey: true,
       budgeted: true,
-      priority: opts.priority ?? 5,
-      signal: opts.signal,
+      priority,
+      signal,
       readBody: true,
       bodyTimeout: this.timeouts.body,
       accept: (s) => is2xx(s) || s === 422,
     });
-    const json = this.parseJson(answer, ctx);
+    return { ctx, answer, json: this.parseJson(answer, ctx) };
+  }
+
+  /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
+  async status(job: JobRef, opts: CallOptions = {}): Promise<StatusResult> {
+    const ref = this.resolveJob(job);
+    const { ctx, answer, json } = await this.getJob('status', ref, ref.statusUrl, opts.priority ?? 5, opts.signal);
     if (answer.res.status === 422) return this.failedOutcome(json, answer, ctx);
     const parsed = statusAnswer.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON without a status field', answer.res.status);
@@ -210,20 +222,7 @@ export class SegmindClient {
   /** GET the job's result. FAILED (HTTP 422) is an outcome, not an error. */
   async result(job: JobRef, opts: CallOptions = {}): Promise<ResultBody> {
     const ref = this.resolveJob(job);
-    const ctx = this.context('result', `the result fetch of request ${ref.requestId}`, ref);
-    const answer = await this.exchange({
-      ctx,
-      method: 'GET',
-      url: ref.responseUrl,
-      sendKey: true,
-      budgeted: true,
-      priority: opts.priority ?? 3,
-      signal: opts.signal,
-      readBody: true,
-      bodyTimeout: this.timeouts.body,
-      accept: (s) => is2xx(s) || s === 422,
-    });
-    const json = this.parseJson(answer, ctx);
+    const { ctx, answer, json } = await this.getJob('result', ref, ref.responseUrl, opts.priority ?? 3, opts.signal);
     if (answer.res.status === 422) {
       const failed = this.failedOutcome(json, answer, ctx);
       return { ...failed, output: failed.raw.output };
