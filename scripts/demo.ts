@@ -11,12 +11,8 @@ import { join } from 'node:path';
 import { startSandbox } from '../src/sandbox';
 import type { Sandbox } from '../src/sandbox/types';
 import { REPO_ROOT, freePort, portIsFree, startNodeRed, type RunningNodeRed } from './lib/start-node-red';
-import { demoFlows, pointConfigs, readExamples, type ConfigTarget, type FlowNode } from './lib/demo-flows';
+import { DEMO_TIME_SCALE, SANDBOX_CONFIG_NAME, SANDBOX_PORT, demoFlows, pointConfigs, readExamples, type ConfigTarget, type FlowNode } from './lib/demo-flows';
 
-/** The port the example flows' config node points at. */
-export const SANDBOX_PORT = 8990;
-/** API-time multiplier of the demo: a 107 s SadTalker job takes about 3 s. */
-export const DEMO_TIME_SCALE = 0.03;
 const USER_DIR = join(REPO_ROOT, '.demo');
 const EDITOR_PORT = Number(process.env.DEMO_PORT) || 1880;
 
@@ -86,7 +82,7 @@ async function main(): Promise<void> {
       say('SEGMIND_API_KEY is set: the flows call Segmind\'s real API (jobs are billed and take minutes).');
     } else {
       sandbox = await startDemoSandbox();
-      target = { name: 'Segmind sandbox', baseUrl: sandbox.url, uploadUrl: sandbox.uploadUrl, rpm: 60, timeScale: DEMO_TIME_SCALE };
+      target = { name: SANDBOX_CONFIG_NAME, baseUrl: sandbox.url, uploadUrl: sandbox.uploadUrl, rpm: 60, timeScale: DEMO_TIME_SCALE };
       env.SEGMIND_API_KEY = sandbox.apiKeys[0] ?? 'SG_sandbox';
       say(`sandbox (Segmind-compatible, time x${DEMO_TIME_SCALE}) on ${sandbox.url}`);
     }
@@ -106,7 +102,7 @@ async function main(): Promise<void> {
     say(`Node-RED editor: ${nodeRed.url}`);
     say('Each tab holds one example: click its inject button and watch the debug sidebar (bug icon, right).');
     say(realApi ? 'Calling api.segmind.com with your SEGMIND_API_KEY.' : 'Jobs complete in a few seconds against the sandbox.');
-    say('Ctrl-C stops Node-RED and the sandbox.');
+    say(sandbox ? 'Ctrl-C stops Node-RED and the sandbox.' : 'Ctrl-C stops Node-RED.');
 
     nodeRed.child.once('exit', (code) => {
       if (!stopping) {

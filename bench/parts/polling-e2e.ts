@@ -3,6 +3,8 @@
 // job come from the sandbox's own count; delay = when the node sent the message minus the job's
 // completion time, in API seconds. A plain fixed-2 s loop runs on the same durations for comparison.
 import type { JobHandle } from '../../src/client/types';
+import { priorFor, isModelStats, type ModelStats } from '../../src/jobs/priors';
+import { baseInterval } from '../../src/jobs/schedule';
 import { seededRandom } from '../../src/jobs/simulate';
 import { benchFlow, IDS } from '../lib/flows';
 import { MODELS, payloadFor } from '../lib/payloads';
@@ -22,8 +24,19 @@ export interface E2EFigures {
   p95Delay: number;
 }
 
+/** What the node believed about a model after a run (from its learned run times). */
+export interface Belief {
+  model: string;
+  median: number;
+  sigma: number;
+  /** API seconds after submission of the first poll this belief gives */
+  firstPoll: number;
+}
+
 export interface PollingE2E {
   timeScale: number;
+  /** the node's belief at the end of the spread run, when readable */
+  beliefAfterSpread: Belief[];
   /** API seconds over which the spread scenario's submissions arrive */
   spreadSeconds: number;
   /** arrivals spread uniformly at random over spreadSeconds */
@@ -65,6 +78,21 @@ async function until(done: () => boolean, limitMs: number): Promise<void> {
   while (!done() && Date.now() < end) await sleep(20);
 }
 
+/**
+ * The run-time belief the await node ended with: it keeps its learned stats in its node context
+ * (key 'segmindDurations' in src/nodes/await-node.ts); empty if that ever changes.
+ */
+function learnedBeliefs(node: { context(): { get(key: string): unknown } }): Belief[] {
+  const raw = node.context().get('segmindDurations');
+  if (!raw || typeof raw !== 'object') return [];
+  const learned: Record<string, ModelStats> = {};
+  for (const [model, stats] of Object.entries(raw as Record<string, unknown>)) if (isModelStats(stats)) learned[model] = stats;
+  return MODELS.filter((m) => learned[m]).map((model) => {
+    const p = priorFor(model, learned);
+    return { model, median: p.median, sigma: p.sigma, firstPoll: baseInterval(0, p) };
+  });
+}
+
 /** One run of the await node in a fresh Node-RED runtime (fresh learned state). */
 async function nodeScenario(
   sandbox: SandboxProcess,
@@ -72,6 +100,7 @@ async function nodeScenario(
   offsetsMs: number[] | undefined,
   ts: number,
   counts: { other: number },
+  beliefs?: Belief[],
 ): Promise<E2EFigures[]> {
   const runtime = await startRuntime(benchFlow({ sandbox, rpm: 1_000_000, timeScale: ts, resultMode: 'url', timeoutSeconds: 3600 }));
   try {
@@ -88,6 +117,7 @@ async function nodeScenario(
     if (!offsetsMs) handles.forEach(inject);
     const longest = Math.max(...jobs.map((j) => j.durationSeconds));
     await until(() => seenAt.size >= handles.length, (longest * 1.5 + 120) * 1000 * ts + 10_000);
+    if (beliefs) beliefs.push(...learnedBeliefs(runtime.node(IDS.await)));
     return await summarise(sandbox, handles, seenAt, ts);
   } finally {
     await runtime.stop();
@@ -107,7 +137,8 @@ export async function runPollingE2E(o: { jobsPerModel: number; fixedPerModel: nu
     // arrivals uniformly at random over the window, as independent users would submit
     const rand = seededRandom(77);
     const offsetsMs = jobs.map(() => rand() * o.spreadSeconds * 1000 * ts);
-    const spread = await nodeScenario(sandbox, jobs, offsetsMs, ts, counts);
+    const beliefAfterSpread: Belief[] = [];
+    const spread = await nodeScenario(sandbox, jobs, offsetsMs, ts, counts, beliefAfterSpread);
     const burst = await nodeScenario(sandbox, jobs, undefined, ts, counts);
 
     // a plain fixed-2 s poller (Segmind's examples) on the same durations, all at once
@@ -121,6 +152,7 @@ export async function runPollingE2E(o: { jobsPerModel: number; fixedPerModel: nu
     }
     return {
       timeScale: ts,
+      beliefAfterSpread,
       spreadSeconds: o.spreadSeconds,
       spread,
       burst,

@@ -1,6 +1,7 @@
 // Part (a): polling efficiency of the await node's schedule against fixed intervals, by simulation
 // (>= 10,000 jobs per model, the node's real scheduling code) and end to end (real node, sandbox).
 import { basePrior } from '../../src/jobs/priors';
+import { baseInterval, DEFAULT_SCHEDULE } from '../../src/jobs/schedule';
 import { simulate, simulateFixed } from '../../src/jobs/simulate';
 import type { Point } from '../lib/chart';
 import { target, type PartReport, type Target } from '../lib/part';
@@ -131,9 +132,28 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     `All at once: ${e2eJobs * MODELS.length} jobs submitted in one instant poll in bunches (jobs of one model share one schedule, only ±5 % jitter apart), and the client's request budget releases calls one at a time (one Bottleneck slot of at least 1 ms each; part (c) measures about 270 calls/s): a bunch of ${e2eJobs} polls waits tens of ms in that queue, which this time scale turns into seconds of API time. Late polls also mean fewer polls per job, hence the lower request counts. At the real time scale the same queueing costs about ${fmt(timeScale * 100, 0)} % of what is shown here; the cure is in the budget (release every call the rate allows per tick instead of one per slot).`,
     e2e.otherOutputs ? `${e2e.otherOutputs} end-to-end messages left on the failed or timed-out outputs.` : 'Every end-to-end job left on the completed output.',
   );
+  if (e2e.beliefAfterSpread.length) {
+    const page = (m: string) => basePrior(m);
+    notes.push(
+      `What the node believed after the spread run (learned from the jobs it saw), against the page's prior: ${e2e.beliefAfterSpread
+        .map((b) => `${b.model} median ${fmt(b.median, 0)} s, spread ${fmt(b.sigma, 2)}, first poll at ${fmt(b.firstPoll, 0)} s (page: ${fmt(page(b.model).median, 0)} s, ${fmt(page(b.model).sigma, 2)}, ${fmt(baseInterval(0, page(b.model)), 0)} s)`)
+        .join('; ')}.`,
+    );
+  }
   if (!allTargetsPass) {
-    const missed = targets.filter((t) => !t.pass).map((t) => t.name);
-    notes.push(`MISSED: ${missed.join('; ')}. The schedule aims at a mean delay of 2.8 s (src/jobs/schedule.ts DEFAULT_SCHEDULE.targetDelay) and costs about median x J(sigma)^2 / (2 x targetDelay) polls per job: a request share above 25 % needs a larger targetDelay or a tighter prior; an end-to-end delay above the simulated one is time spent outside the schedule (round trips, timer lateness, calls queued in the client's budget), magnified ${fmt(1 / timeScale, 0)}-fold by the time scale.`);
+    const missed = targets.filter((t) => !t.pass);
+    const waiterMiss = missed.some((t) => t.name.includes('waiter.ts learning'));
+    const e2eMiss = missed.some((t) => t.name.includes('end to end'));
+    const simMiss = missed.some((t) => t.name.includes('(simulation)'));
+    if (simMiss) {
+      notes.push(`MISSED in the simulation itself: the schedule aims at a mean delay of ${DEFAULT_SCHEDULE.targetDelay} s (src/jobs/schedule.ts DEFAULT_SCHEDULE.targetDelay) and costs about median x J(sigma)^2 / (2 x targetDelay) polls per job; a request share above 25 % needs a larger targetDelay or a tighter prior, a delay above 3 s a smaller targetDelay.`);
+    }
+    if (waiterMiss) {
+      notes.push('MISSED with the waiter\'s learning rule: see the first note. The schedule is fine while the belief is right (the simulate.ts rows); the miss comes from the belief drifting once jobs finishing at the first poll stop being learned from. The fix is the one-line change in src/jobs/waiter.ts described there.');
+    }
+    if (e2eMiss) {
+      notes.push(`MISSED end to end: two causes, both visible above. (1) The same learning drift: in the spread run later jobs start from a belief learned from earlier ones (see the belief note), so the short jobs are found late; the simulation column, which keeps the page's prior, does not have it. (2) Time outside the schedule (round trips, timer lateness, calls waiting in the client's budget) is magnified ${fmt(1 / timeScale, 0)}-fold at this time scale: the fixed-2 s loop, which has no budget and no learning, shows about 0.1 s of it. Fixing the waiter's learning removes (1); (2) shrinks ${fmt(1 / timeScale, 0)}-fold at the real time scale.`);
+    }
   }
 
   return {

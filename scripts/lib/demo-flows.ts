@@ -5,6 +5,13 @@ import { basename, join } from 'node:path';
 import { REPO_ROOT } from './start-node-red';
 
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples', 'flows');
+/** The demo sandbox's port: the example flows' config node points at it. */
+export const SANDBOX_PORT = 8990;
+/** API-time multiplier of the demo and the examples: a 107 s SadTalker job takes about 3 s. */
+export const DEMO_TIME_SCALE = 0.03;
+/** The examples' config node name; the demo's sandbox config uses it too, so an example imported
+ * into the demo matches the deployed config node and Node-RED reuses it. */
+export const SANDBOX_CONFIG_NAME = 'Segmind sandbox (demo)';
 
 export interface FlowNode {
   id: string;

@@ -3,10 +3,13 @@
 // job. All examples, deployed the way `npm run demo` deploys them, complete as well.
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { demoFlows, readExamples, type FlowNode } from '../../scripts/lib/demo-flows';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES_DIR, demoFlows, readExamples, type FlowNode } from '../../scripts/lib/demo-flows';
 import { harness, openEditor as openPage, screenshot, setFlows, TIME_SCALE, type Harness } from './harness';
 import { byId, deploy, parkPointer, showSidebar } from './editor';
 import { PACKAGE_NAME } from '../../scripts/lib/start-node-red';
+import { exampleFiles } from '../../scripts/lib/example-flows';
 
 const examples = readExamples();
 
@@ -89,6 +92,20 @@ describe('browser: example flows', function () {
   });
   after(async () => page?.close());
 
+  it('ships the examples the generator makes from the specs and the editor defaults', () => {
+    const generated = exampleFiles();
+    assert.deepEqual(examples.map((e) => `${e.name}.json`), [...generated.keys()].sort(), 'one file per model node and the generic node');
+    for (const [name, text] of generated) {
+      assert.equal(readFileSync(join(EXAMPLES_DIR, name), 'utf8'), text, `${name} is current (npx tsx scripts/build-examples.ts)`);
+    }
+    for (const example of examples) {
+      for (const n of example.nodes) assert.ok(!('credentials' in n) && !('apiKey' in n), `${example.name}: no credentials on ${n.type}`);
+      // the only key-like text is the sandbox's public test key in the comment
+      const keys = JSON.stringify(example.nodes).match(/SG_[A-Za-z0-9_]+/g) ?? [];
+      assert.deepEqual([...new Set(keys)].filter((k) => k !== 'SG_sandbox'), [], `${example.name}: no API key`);
+    }
+  });
+
   it('lists every example under Import > Examples', async () => {
     assert.ok(examples.length >= 6, 'examples/flows holds the five model examples and the generic one');
     const tree = await openExamples(page);
@@ -147,6 +164,8 @@ describe('browser: example flows', function () {
 
     await tidyForScreenshot(page);
     await screenshot(page, 'flow-debug');
+    // the palette's visibility is a user setting the runtime stores: give it back
+    await page.evaluate(() => (window as unknown as { RED: any }).RED.menu.setSelected('menu-item-palette', true));
   });
 
   it('runs every example, deployed as `npm run demo` deploys them, to completion', async () => {

@@ -93,9 +93,14 @@ export async function getFlows(h: Harness): Promise<Array<Record<string, unknown
   return (await res.json()) as Array<Record<string, unknown>>;
 }
 
-/** A fresh editor tab, loaded with the palette and the flows. */
+/**
+ * A fresh editor tab, loaded with the palette and the flows, in its own browser context (the
+ * editor keeps palette filter and view state in localStorage; tests must not inherit it).
+ */
 export async function openEditor(h: Harness): Promise<Page> {
-  const page = await h.browser.newPage({ viewport: VIEWPORT });
+  const context = await h.browser.newContext({ viewport: VIEWPORT, locale: 'en-US' });
+  const page = await context.newPage();
+  page.once('close', () => void context.close().catch(() => undefined));
   page.setDefaultTimeout(10000);
   page.on('pageerror', (err) => process.stdout.write(`[editor page error] ${err.message}\n`));
   await page.goto(h.nodeRed.url);

@@ -72,7 +72,7 @@ describe('browser: help sidebar', function () {
       await parkPointer(page);
       // the previous node's popover closes once the pointer leaves it
       await page
-        .waitForFunction(() => ![...document.querySelectorAll<HTMLElement>('.red-ui-popover')].some((e) => e.offsetParent), undefined, { timeout: 3000 })
+        .waitForFunction(() => !Array.from(document.querySelectorAll<HTMLElement>('.red-ui-popover')).some((e) => e.offsetParent), undefined, { timeout: 3000 })
         .catch(() => undefined);
       await paletteNode.click();
       const popover = page.locator('.red-ui-popover', { hasText: `: ${type}` });

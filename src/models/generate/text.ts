@@ -112,7 +112,7 @@ const en: CommonTexts = {
     intro: (spec) =>
       `Submits a job to Segmind's <code>${spec.slug}</code> model and passes the message on at once with ` +
       `<code>msg.segmind</code>. The video takes about ${seconds(spec)} s; wire this node to a ` +
-      `<b>segmind await</b> node to receive it.`,
+      `<b>await job</b> node to receive it.`,
     inputs: 'Inputs',
     outputs: 'Outputs',
     details: 'Details',
@@ -144,7 +144,7 @@ const en: CommonTexts = {
         'Segmind storage first and the returned URL is sent. Media larger than <i>Max media size (MB)</i> ' +
         'is rejected before uploading.',
       'The node only submits the job; it does not wait for the video. Wire its output to a ' +
-        '<b>segmind await</b> node, which polls the job and outputs the result when it is done.',
+        '<b>await job</b> node, which polls the job and outputs the result when it is done.',
     ],
     modelPage: 'model page and API reference',
     docs: 'Segmind documentation (asynchronous inference)',
@@ -184,7 +184,7 @@ const de: CommonTexts = {
     intro: (spec) =>
       `Sendet einen Auftrag an Segminds Modell <code>${spec.slug}</code> und gibt die Nachricht sofort mit ` +
       `<code>msg.segmind</code> weiter. Das Video dauert etwa ${seconds(spec)} s; verbinde diesen Node mit ` +
-      `einem <b>segmind await</b>-Node, um es zu erhalten.`,
+      `einem <b>Job abwarten</b>-Node, um es zu erhalten.`,
     inputs: 'Eingaben',
     outputs: 'Ausgaben',
     details: 'Details',
@@ -217,7 +217,7 @@ const de: CommonTexts = {
         'Segmind-Speicher hochgeladen und die erhaltene URL gesendet. Medien über <i>Max. Mediengröße (MB)</i> ' +
         'werden vor dem Hochladen abgelehnt.',
       'Der Node sendet den Auftrag nur ab und wartet nicht auf das Video. Verbinde seinen Ausgang mit einem ' +
-        '<b>segmind await</b>-Node, der den Auftrag abfragt und das Ergebnis ausgibt, sobald es fertig ist.',
+        '<b>Job abwarten</b>-Node, der den Auftrag abfragt und das Ergebnis ausgibt, sobald es fertig ist.',
     ],
     modelPage: 'Modellseite und API-Referenz',
     docs: 'Segmind-Dokumentation (asynchrone Inferenz)',
