@@ -262,7 +262,8 @@ for (const spec of specs) {
         }
         for (const f of ['model', 'requestId', 'statusUrl', 'responseUrl', 'submittedAt']) assert.ok(help.includes(`<code>${f}</code>`), f);
         assert.ok(help.includes(`href="${spec.pageUrl}"`));
-        assert.ok(help.includes('segmind await'));
+        // points the user at the await node by its palette label
+        assert.ok(help.includes(locale === 'de' ? 'Job abwarten' : 'await job'));
         if (locale === 'en-US') {
           assert.ok(help.includes('message override &gt; node setting &gt; model default'));
           for (const p of valueParams(spec)) assert.ok(help.includes(describeAllowed(p).replace(/"/g, '&quot;').replace(/^./, (c) => c.toUpperCase())), p.name);
