@@ -2,6 +2,7 @@
 //   tsx bench/run.ts                 all parts (a, b, c, d), each in a fresh process
 //   tsx bench/run.ts --only a,c      some parts; the others keep their last results
 //   tsx bench/run.ts --quick         smaller sizes, for checking the harness itself
+//   tsx bench/run.ts --report        no measuring: rewrite BENCHMARKS.md and the chart from bench/results
 // Prints a table per part, stores each part's report in bench/results/<part>.json and rewrites
 // BENCHMARKS.md and bench/chart.svg from all stored reports.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ const ALL: PartId[] = ['a', 'b', 'c', 'd'];
 const RESULTS = path.join(ROOT, 'bench', 'results');
 
 function parseArgs(argv: string[]): { parts: PartId[]; quick: boolean } {
-  let parts = ALL;
+  let parts = argv.includes('--report') ? [] : ALL;
   const quick = argv.includes('--quick');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

@@ -18,6 +18,7 @@ export interface ScatterSpec {
   yLabel: string;
   points: Point[];
   logX?: boolean;
+  logY?: boolean;
   /** shaded region x <= xMax and y <= yMax */
   target?: { xMax: number; yMax: number; label: string };
   legend?: { main: string; alt?: string };
@@ -63,12 +64,23 @@ export function scatterSvg(spec: ScatterSpec): string {
     for (let v = 0; v <= xMax + 1e-9; v += step) xTicks.push(v);
     sx = (x) => M.left + ((x - xMin) / (xMax - xMin)) * pw;
   }
-  // y axis from 0
-  const yStep = niceStep(Math.max(...ys) * 1.15, 6);
-  const yMax = Math.ceil((Math.max(...ys) * 1.15) / yStep) * yStep;
+  // y axis: from 0, or log decades
   const yTicks: number[] = [];
-  for (let v = 0; v <= yMax + 1e-9; v += yStep) yTicks.push(Number(v.toFixed(6)));
-  const sy = (y: number) => M.top + ph - (y / yMax) * ph;
+  let sy: (y: number) => number;
+  if (spec.logY) {
+    const yMin = 10 ** Math.floor(Math.log10(Math.min(...ys) * 0.8));
+    const yTop = 10 ** Math.ceil(Math.log10(Math.max(...ys) * 1.25));
+    for (let d = yMin; d <= yTop * 1.0001; d *= 10) for (const m of [1, 2, 5]) if (d * m <= yTop * 1.0001) yTicks.push(Number((d * m).toPrecision(3)));
+    const l0 = Math.log10(yMin);
+    const l1 = Math.log10(yTop);
+    sy = (y) => M.top + ph - ((Math.log10(y) - l0) / (l1 - l0)) * ph;
+  } else {
+    const yStep = niceStep(Math.max(...ys) * 1.15, 6);
+    const yMax = Math.ceil((Math.max(...ys) * 1.15) / yStep) * yStep;
+    for (let v = 0; v <= yMax + 1e-9; v += yStep) yTicks.push(Number(v.toFixed(6)));
+    sy = (y) => M.top + ph - (y / yMax) * ph;
+  }
+  const yAxisMax = yTicks[yTicks.length - 1];
 
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`);
@@ -78,7 +90,7 @@ export function scatterSvg(spec: ScatterSpec): string {
 
   if (spec.target) {
     const x1 = sx(Math.min(spec.target.xMax, xMax));
-    const y1 = sy(Math.min(spec.target.yMax, yMax));
+    const y1 = sy(Math.min(spec.target.yMax, yAxisMax));
     out.push(`<rect x="${M.left}" y="${y1}" width="${x1 - M.left}" height="${M.top + ph - y1}" fill="#2e7d32" fill-opacity="0.10" stroke="#2e7d32" stroke-dasharray="4 3"/>`);
     out.push(`<text x="${M.left + 6}" y="${M.top + ph - 8}" fill="#2e7d32" font-size="11">${esc(spec.target.label)}</text>`);
   }
@@ -92,7 +104,7 @@ export function scatterSvg(spec: ScatterSpec): string {
   for (const t of yTicks) {
     const y = sy(t);
     out.push(`<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#e3e3e3"/>`);
-    out.push(`<text x="${M.left - 8}" y="${y + 4}" text-anchor="end" fill="#333">${Number.isInteger(t) ? t : t.toFixed(1)}</text>`);
+    out.push(`<text x="${M.left - 8}" y="${y + 4}" text-anchor="end" fill="#333">${t}</text>`);
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#555"/>`);
   out.push(`<text x="${M.left + pw / 2}" y="${H - 18}" text-anchor="middle" font-size="13">${esc(spec.xLabel)}</text>`);

@@ -194,7 +194,10 @@ export class Waiter {
     const origin = job.submittedAt ?? Date.now();
     const firstPollAt = baseInterval(0, prior, this.schedule);
     let pollNow = job.submittedAt === undefined || this.elapsedSeconds(job, origin) >= firstPollAt;
-    let lastRunningAt: number | undefined;
+    // The last moment the job was known not to be done: its submission when the schedule starts
+    // there, so jobs already COMPLETED at the first poll are learned from too (as simulate.ts
+    // does); otherwise a belief fed only by slower jobs drifts long and polls ever later.
+    let lastRunningAt: number | undefined = pollNow ? undefined : job.submittedAt;
     let errors = 0;
     let invalid = 0; // garbled status answers in a row
     let invalidResults = 0; // garbled result answers (status polls in between do not reset it)

@@ -10,6 +10,18 @@ import { NodeInputError, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
+import { buildPayloadSchema, getSpec } from '../models';
+
+// A known model sent through the generic node gets its spec's checks too: a payload Segmind would
+// refuse costs nothing. Other slugs have no schema; Segmind checks them.
+const knownSchemas = new Map<string, ReturnType<typeof buildPayloadSchema>>();
+function schemaFor(slug: string): ReturnType<typeof buildPayloadSchema> | undefined {
+  const spec = getSpec(slug);
+  if (!spec) return undefined;
+  let schema = knownSchemas.get(slug);
+  if (!schema) knownSchemas.set(slug, (schema = buildPayloadSchema(spec)));
+  return schema;
+}
 
 interface GenericDef extends NodeDef {
   config?: string;
@@ -67,11 +79,12 @@ export function registerGenericNode(RED: NodeAPI): void {
             if (bad) throw invalid(t, bad.path, t('errors.payloadNotSerialisable', { field: bad.path, value: describeValue(bad.value) }));
             params[key] = value;
           }
-          checkPayload(t, undefined, params, fields);
+          const schema = schemaFor(slug);
+          checkPayload(t, schema, params, fields);
 
           status.started();
           started = true;
-          const handle = await submitJob(t, config.client, slug, undefined, params, fields, signal);
+          const handle = await submitJob(t, config.client, slug, schema, params, fields, signal);
           msg.segmind = handle;
           status.succeeded(handle.requestId);
           send(msg);

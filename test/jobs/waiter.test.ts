@@ -66,6 +66,18 @@ describe('jobs/waiter against the sandbox', function () {
     assert.ok(observed[0][1] > 80 && observed[0][1] < 160, `observed ${observed[0][1]} API s`);
   });
 
+  it('learns from a job that was already COMPLETED at its first poll (no drift towards slow jobs)', async () => {
+    sb.scriptJob({ outcome: 'complete', durationSeconds: 20 }); // far below the first poll (~50 s)
+    const observed: Array<[string, number]> = [];
+    const job = await submit();
+    const end = await waiter({ observed: (m, s) => observed.push([m, s]) }).watch(job, later(900));
+    assert.equal(end.kind, 'completed');
+    assert.equal(statusPolls(job.requestId), 1, 'seen COMPLETED at the first poll');
+    assert.equal(observed.length, 1, 'a fast job is learned from too');
+    // completion lies between submission and the first poll: the midpoint, well under the page's 107.5 s
+    assert.ok(observed[0][1] > 10 && observed[0][1] < 60, `observed ${observed[0][1]} API s`);
+  });
+
   it('FAILED: Segmind\'s error text, code failed, HTTP 422', async () => {
     sb.scriptJob({ outcome: 'fail', error: 'Sandbox: no face found', durationSeconds: 20 });
     const job = await submit();

@@ -105,6 +105,19 @@ describe('generic node "segmind model" (runtime + sandbox)', () => {
     assert.equal(sb.requests.length, 0, 'no request at all');
   });
 
+  it("checks a known model's payload against its spec before any request", async () => {
+    await load(sets(), flowWith(node({ model: 'sadtalker' }), sb));
+    const missing = await send({ payload: { input_audio: 'https://example.com/a.mp3' } }, 10);
+    assert.equal(missing.caughts.length, 1);
+    assert.match(missing.caught.error.message, /input_image/);
+    const range = await send({ payload: { input_image: 'https://example.com/a.png', input_audio: 'https://example.com/a.mp3', pose_style: 99 } }, 10);
+    assert.match(range.caught.error.message, /pose_style/);
+    assert.equal(sb.requests.length, 0, 'no request at all');
+    const ok = await send({ payload: { input_image: 'https://example.com/a.png', input_audio: 'https://example.com/a.mp3', pose_style: 9 } });
+    assert.equal(ok.outputs.length, 1, ok.caught?.error?.message);
+    assert.deepEqual(submits()[0].body, { input_image: 'https://example.com/a.png', input_audio: 'https://example.com/a.mp3', pose_style: 9 });
+  });
+
   it('reports an unknown model (404) from Segmind as an error', async () => {
     await sb.close();
     sb = await withSandbox({ unknownModels: ['no-such-model'] });
