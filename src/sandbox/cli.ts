@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `npm run sandbox -- --port 8990`: a Segmind-compatible server for trying the nodes without an
 // account. Dependency-free on purpose (node:util parseArgs) so the built file runs anywhere.
 
