@@ -149,20 +149,14 @@ export class SegmindClient {
     }
     const body = toJson(payload ?? {}, 'payload');
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
-    const answer = await this.exchange({
-      ctx,
+    const { answer, json } = await this.callJson(ctx, {
       method: 'POST',
       url: `${this.baseUrl}/v2/${encodeURIComponent(model)}`,
       body,
-      sendKey: true,
-      budgeted: true,
       priority: opts.priority ?? 3,
       signal: opts.signal,
-      readBody: true,
-      bodyTimeout: this.timeouts.body,
       accept: is2xx,
     });
-    const json = this.parseJson(answer, ctx);
     const parsed = submitAnswer.safeParse(json);
     if (!parsed.success) {
       throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
@@ -177,29 +171,31 @@ export class SegmindClient {
     };
   }
 
-  /** One GET of a job endpoint; 422 (FAILED) is accepted as an answer, the body parsed as JSON. */
-  private async getJob(
-    kind: 'status' | 'result',
-    ref: ReturnType<SegmindClient['resolveJob']>,
-    url: string,
-    priority: number,
-    signal: AbortSignal | undefined,
+  /**
+   * One budgeted call to an API host with the key, its answer read and parsed as JSON.
+   * `accept` says which statuses are answers (the rest become SegmindErrors).
+   */
+  private async callJson(
+    ctx: ReturnType<SegmindClient['context']>,
+    call: { method: 'GET' | 'POST'; url: string; body?: string; priority: number; signal?: AbortSignal; accept: (status: number) => boolean },
   ) {
-    const what = kind === 'status' ? 'the status check' : 'the result fetch';
-    const ctx = this.context(kind, `${what} of request ${ref.requestId}`, ref);
     const answer = await this.exchange({
       ctx,
-      method: 'GET',
-      url,
+      ...call,
       sendKey: true,
       budgeted: true,
-      priority,
-      signal,
       readBody: true,
       bodyTimeout: this.timeouts.body,
-      accept: (s) => is2xx(s) || s === 422,
     });
-    return { ctx, answer, json: this.parseJson(answer, ctx) };
+    return { answer, json: this.parseJson(answer, ctx) };
+  }
+
+  /** One GET of a job endpoint; 422 (FAILED) is an answer too. */
+  private async getJob(kind: 'status' | 'result', ref: ReturnType<SegmindClient['resolveJob']>, url: string, priority: number, signal: AbortSignal | undefined) {
+    const what = kind === 'status' ? 'the status check' : 'the result fetch';
+    const ctx = this.context(kind, `${what} of request ${ref.requestId}`, ref);
+    const { answer, json } = await this.callJson(ctx, { method: 'GET', url, priority, signal, accept: (st) => is2xx(st) || st === 422 });
+    return { ctx, answer, json };
   }
 
   /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
@@ -254,20 +250,14 @@ export class SegmindClient {
     if (inputs.length === 0) return [];
     const dataUrls = await Promise.all(inputs.map((input, i) => toDataUrl(input, i)));
     const ctx = this.context('upload', `the upload of ${inputs.length} file${inputs.length === 1 ? '' : 's'}`);
-    const answer = await this.exchange({
-      ctx,
+    const { answer, json } = await this.callJson(ctx, {
       method: 'POST',
       url: this.uploadUrl,
       body: JSON.stringify({ data_urls: dataUrls }),
-      sendKey: true,
-      budgeted: true,
       priority: opts.priority ?? 3,
       signal: opts.signal,
-      readBody: true,
-      bodyTimeout: this.timeouts.body,
       accept: is2xx,
     });
-    const json = this.parseJson(answer, ctx);
     const parsed = uploadAnswer.safeParse(json);
     const urls = parsed.success ? (parsed.data.urls ?? parsed.data.file_urls) : undefined;
     if (!urls) throw invalidResponse(ctx, 'JSON without a urls or file_urls list', answer.res.status);
