@@ -2,10 +2,14 @@
 // time, spaced evenly (so no 60 s window, sliding or fixed, holds more than rpm), lower priority
 // numbers first, and a self-imposed slowdown when Segmind answers 429 anyway.
 //
-// Bottleneck does the spacing (minTime). Waiting calls live in our own priority queue and Bottleneck
-// only ever holds one "slot" job: Bottleneck cannot remove a queued job, and a call aborted while
-// waiting must leave the queue at once instead of burning a slot later.
-import Bottleneck from 'bottleneck';
+// Spacing is a token bucket: a token every `minTime` ms, at most `burst` tokens banked. Each pass
+// releases as many waiting calls as there are whole tokens, so when the spacing is below timer
+// resolution (high rpm, compressed time) one timer tick releases every call that is due instead of
+// one call per tick. The bucket is kept small (one token at ordinary rates, which is plain minTime
+// spacing; at most ~1 % of the rate otherwise), so no window ever holds more than rpm.
+//
+// Waiting calls live in a FIFO per priority level: taking the next call and removing an aborted
+// one are O(1), however many calls wait.
 
 export interface BudgetOptions {
   /** configured requests per minute (of API time) */
@@ -32,40 +36,107 @@ export interface BudgetStats {
  */
 const SPACING_MARGIN = 1.02;
 const JITTER_CUSHION_MS = 5;
+/**
+ * The bucket banks at most this much time's worth of tokens (covers a late timer or a busy event
+ * loop) and at most this share of the rate: releases in any window stay below
+ * burst + window / minTime <= 1 % + 98 % of the rate.
+ */
+const BURST_SPAN_MS = 20;
+const BURST_SHARE = 0.01;
 /** On a 429 the rate is multiplied by this (never below MIN_RPM). */
 const DECREASE_FACTOR = 0.5;
 const MIN_RPM = 1;
 /** The longest the whole budget pauses for one 429, in windows, whatever the server says. */
 const MAX_PAUSE_WINDOWS = 10;
+const DEFAULT_PRIORITY = 5;
 
 interface Waiter {
-  priority: number;
-  seq: number;
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
+  level: Level | undefined;
   release: (dispatchedAt: number) => void;
   fail: (reason: unknown) => void;
+}
+
+/** The calls waiting at one priority, oldest first (a doubly linked list, for O(1) removal). */
+interface Level {
+  priority: number;
+  head: Waiter | undefined;
+  tail: Waiter | undefined;
+}
+
+/** Waiting calls: lowest priority number first, first come first served within a priority. */
+class PriorityFifo {
+  /** non-empty levels, sorted by priority (priorities in use are few) */
+  private levels: Level[] = [];
+  size = 0;
+
+  push(w: Waiter, priority: number): void {
+    let i = 0;
+    while (i < this.levels.length && this.levels[i].priority < priority) i++;
+    let level = this.levels[i];
+    if (!level || level.priority !== priority) {
+      level = { priority, head: undefined, tail: undefined };
+      this.levels.splice(i, 0, level);
+    }
+    w.level = level;
+    w.prev = level.tail;
+    w.next = undefined;
+    if (level.tail) level.tail.next = w;
+    else level.head = w;
+    level.tail = w;
+    this.size++;
+  }
+
+  shift(): Waiter | undefined {
+    const w = this.levels[0]?.head;
+    if (w) this.remove(w);
+    return w;
+  }
+
+  /** Removes a waiting call; a no-op for one already taken. */
+  remove(w: Waiter): void {
+    const level = w.level;
+    if (!level) return;
+    if (w.prev) w.prev.next = w.next;
+    else level.head = w.next;
+    if (w.next) w.next.prev = w.prev;
+    else level.tail = w.prev;
+    w.prev = w.next = w.level = undefined;
+    this.size--;
+    if (!level.head) this.levels.splice(this.levels.indexOf(level), 1);
+  }
+
+  drain(): Waiter[] {
+    const all: Waiter[] = [];
+    for (let w = this.shift(); w; w = this.shift()) all.push(w);
+    return all;
+  }
 }
 
 export class RequestBudget {
   private readonly rpm: number;
   private readonly windowMs: number;
   private readonly step: number;
-  private readonly limiter: Bottleneck;
   private readonly log?: BudgetOptions['log'];
   private effective: number;
-  private waiting: Waiter[] = [];
-  private seq = 0;
-  private slotScheduled = false;
+  private readonly waiting = new PriorityFifo();
   private pausedUntil = 0;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private holdTimer: NodeJS.Timeout | undefined;
+  /** the one pending pass: an immediate when tokens are ready, a timeout otherwise */
+  private timer: { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
+  /** ms between tokens (fractional: may be far below timer resolution) */
   private minTime: number;
-  /** when the last call was released (real time), to keep spacing even if a timer fired late */
-  private lastReleaseAt = Number.NEGATIVE_INFINITY;
+  /** most tokens banked */
+  private burst: number;
+  private tokens: number;
+  /** monotonic time of the last token count */
+  private refilledAt = performance.now();
   private lastRateChange = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private sent = 0;
   private rateLimitedCount = 0;
+  private passes = 0;
 
   constructor(opts: BudgetOptions) {
     if (!(opts.rpm > 0) || !Number.isFinite(opts.rpm)) {
@@ -80,16 +151,27 @@ export class RequestBudget {
     this.step = Math.max(1, opts.rpm / 10);
     this.log = opts.log;
     this.minTime = this.minTimeFor(this.effective);
-    this.limiter = new Bottleneck({ maxConcurrent: null, minTime: this.minTime });
+    this.burst = this.burstFor(this.effective, this.minTime);
+    this.tokens = this.burst;
   }
 
   get stats(): BudgetStats {
     return {
       sent: this.sent,
-      queued: this.waiting.length,
+      queued: this.waiting.size,
       rateLimited: this.rateLimitedCount,
       effectiveRpm: this.effective,
     };
+  }
+
+  /** How many passes released calls (each pass releases every call due by then): for tests. */
+  get releaseBatches(): number {
+    return this.passes;
+  }
+
+  /** Most calls one pass may release at the current rate. */
+  get burstSize(): number {
+    return this.burst;
   }
 
   /** epoch ms until which nothing is released, 0 when not paused */
@@ -101,17 +183,18 @@ export class RequestBudget {
    * Waits for a slot. Resolves with the dispatch time; rejects with the signal's reason as soon as
    * the signal aborts (the call leaves the queue), or with `reason` of stop().
    */
-  acquire(priority = 5, signal?: AbortSignal): Promise<number> {
+  acquire(priority = DEFAULT_PRIORITY, signal?: AbortSignal): Promise<number> {
     if (this.stopped) return Promise.reject(new Error('request budget stopped'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<number>((resolve, reject) => {
       const onAbort = () => {
-        this.remove(waiter);
+        this.waiting.remove(waiter);
         reject(signal!.reason);
       };
       const waiter: Waiter = {
-        priority: Number.isFinite(priority) ? priority : 5,
-        seq: this.seq++,
+        prev: undefined,
+        next: undefined,
+        level: undefined,
         release: (t) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(t);
@@ -122,8 +205,8 @@ export class RequestBudget {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-      this.ensureSlot();
+      this.waiting.push(waiter, Number.isFinite(priority) ? priority : DEFAULT_PRIORITY);
+      this.schedule();
     });
   }
 
@@ -166,97 +249,75 @@ export class RequestBudget {
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.wakeTimer = this.holdTimer = undefined;
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const w of waiting) w.fail(reason);
-    this.limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    this.clearTimer();
+    for (const w of this.waiting.drain()) w.fail(reason);
   }
 
   private minTimeFor(rpm: number): number {
     const spacing = this.windowMs / rpm;
-    return Math.ceil(spacing * SPACING_MARGIN + Math.min(JITTER_CUSHION_MS, spacing * 0.1));
+    return spacing * SPACING_MARGIN + Math.min(JITTER_CUSHION_MS, spacing * 0.1);
+  }
+
+  private burstFor(rpm: number, minTime: number): number {
+    return Math.max(1, Math.min(Math.floor(BURST_SPAN_MS / minTime), Math.floor(rpm * BURST_SHARE)));
   }
 
   private setRate(rpm: number): void {
+    this.refill();
     this.effective = rpm;
     this.minTime = this.minTimeFor(rpm);
-    this.limiter.updateSettings({ minTime: this.minTime });
+    this.burst = this.burstFor(rpm, this.minTime);
+    this.tokens = Math.min(this.tokens, this.burst);
   }
 
-  private remove(waiter: Waiter): void {
-    const i = this.waiting.indexOf(waiter);
-    if (i >= 0) this.waiting.splice(i, 1);
+  private refill(): void {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) / this.minTime);
+    this.refilledAt = now;
   }
 
-  private takeBest(): Waiter | undefined {
-    if (this.waiting.length === 0) return undefined;
-    let best = 0;
-    for (let i = 1; i < this.waiting.length; i++) {
-      const w = this.waiting[i];
-      const b = this.waiting[best];
-      if (w.priority < b.priority || (w.priority === b.priority && w.seq < b.seq)) best = i;
-    }
-    return this.waiting.splice(best, 1)[0];
-  }
-
-  private ensureSlot(): void {
-    if (this.stopped || this.slotScheduled || this.waiting.length === 0) return;
-    if (Date.now() < this.pausedUntil) {
-      this.wakeAt(this.pausedUntil);
+  /** Arms the next pass unless one is armed: at once when a token is ready, else when one will be. */
+  private schedule(): void {
+    if (this.stopped || this.timer || this.waiting.size === 0) return;
+    const pauseLeft = this.pausedUntil - Date.now();
+    if (pauseLeft > 0) {
+      this.timer = { kind: 'timeout', handle: setTimeout(() => this.pass(), pauseLeft) };
       return;
     }
-    this.slotScheduled = true;
-    this.limiter
-      .schedule(() => {
-        this.onSlot();
-        return Promise.resolve();
-      })
-      .catch(() => {
-        // only when the limiter is stopped
-        this.slotScheduled = false;
-      });
+    this.refill();
+    if (this.tokens >= 1) {
+      // not synchronous: calls queued in the same turn are ordered by priority first
+      this.timer = { kind: 'immediate', handle: setImmediate(() => this.pass()) };
+    } else {
+      this.timer = { kind: 'timeout', handle: setTimeout(() => this.pass(), (1 - this.tokens) * this.minTime) };
+    }
   }
 
-  private onSlot(): void {
+  /** Releases every waiting call there is a whole token for, best priority first. */
+  private pass(): void {
+    this.timer = undefined;
     if (this.stopped) return;
-    const now = Date.now();
-    if (now < this.pausedUntil) {
-      this.slotScheduled = false;
-      this.wakeAt(this.pausedUntil);
-      return;
+    if (Date.now() >= this.pausedUntil) {
+      this.refill();
+      let released = 0;
+      const now = Date.now();
+      while (this.tokens >= 1) {
+        const w = this.waiting.shift();
+        if (!w) break;
+        this.tokens--;
+        this.sent++;
+        released++;
+        w.release(now);
+      }
+      if (released > 0) this.passes++;
     }
-    // Bottleneck spaces scheduled times; a slot whose timer fired late must not shorten the next
-    // gap, so the slot is held (not given back to Bottleneck, which would space it again).
-    const earliest = this.lastReleaseAt + this.minTime;
-    if (now < earliest) {
-      this.holdTimer = setTimeout(() => {
-        this.holdTimer = undefined;
-        this.onSlot();
-      }, earliest - now);
-      return;
-    }
-    this.slotScheduled = false;
-    const waiter = this.takeBest();
-    if (waiter) {
-      this.sent++;
-      this.lastReleaseAt = now;
-      waiter.release(now);
-    }
-    this.ensureSlot();
+    this.schedule();
   }
 
-  private wakeAt(at: number): void {
-    if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.ensureSlot();
-      },
-      Math.max(0, at - Date.now()),
-    );
+  private clearTimer(): void {
+    if (this.timer?.kind === 'immediate') clearImmediate(this.timer.handle);
+    else if (this.timer) clearTimeout(this.timer.handle);
+    this.timer = undefined;
   }
 }
 

@@ -27,8 +27,17 @@ export interface WireResponse {
   body: Readable & { text(): Promise<string>; dump(opts?: { limit?: number }): Promise<void> };
 }
 
+/**
+ * Sockets per origin. Without a cap a burst of calls released together opens a socket per call
+ * (thousands, each with its own buffers); beyond the cap calls wait in undici's queue for a free
+ * keep-alive socket. That wait counts against the headers timeout, so the cap is well above what
+ * a budgeted client or a flow's downloads keep in flight at once.
+ */
+export const MAX_CONNECTIONS_PER_ORIGIN = 128;
+
 export function createAgent(timeouts: Timeouts): Agent {
   return new Agent({
+    connections: MAX_CONNECTIONS_PER_ORIGIN,
     connect: { timeout: timeouts.connect },
     headersTimeout: timeouts.headers,
     bodyTimeout: timeouts.body,
@@ -52,8 +61,12 @@ export async function send(agent: Agent, req: WireRequest, headersTimeout: numbe
   const onAbort = () => attempt.abort(req.signal.reason);
   if (req.signal.aborted) attempt.abort(req.signal.reason);
   else req.signal.addEventListener('abort', onAbort, { once: true });
-  const timeout = new HeadersTimeoutError(headersTimeout);
-  const timer = setTimeout(() => attempt.abort(timeout), headersTimeout);
+  // the error (and its stack) is built only if the timer fires, not on every attempt
+  let timeout: HeadersTimeoutError | undefined;
+  const timer = setTimeout(() => {
+    timeout = new HeadersTimeoutError(headersTimeout);
+    attempt.abort(timeout);
+  }, headersTimeout);
   try {
     const res = await request(req.url, {
       dispatcher: agent,
@@ -72,7 +85,7 @@ export async function send(agent: Agent, req: WireRequest, headersTimeout: numbe
   } catch (err) {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
-    if (attempt.signal.reason === timeout) throw timeout;
+    if (timeout && attempt.signal.reason === timeout) throw timeout;
     throw err;
   }
 }
