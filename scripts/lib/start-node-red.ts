@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -89,10 +90,22 @@ export function prepareUserDir(userDir: string, port: number, logLevel: string):
     dependencies: { [PACKAGE_NAME]: spec },
   };
   writeFileSync(join(userDir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-  writeFileSync(join(userDir, 'settings.js'), settingsJs(port, logLevel));
+  writeFileSync(join(userDir, 'settings.js'), settingsJs(port, logLevel, credentialSecret(userDir)));
 }
 
-function settingsJs(port: number, logLevel: string): string {
+/** A random secret made once per user directory, so keys entered in the editor are encrypted with it. */
+function credentialSecret(userDir: string): string {
+  const file = join(userDir, '.credential-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const secret = randomBytes(24).toString('hex');
+    writeFileSync(file, secret + '\n', { mode: 0o600 });
+    return secret;
+  }
+}
+
+function settingsJs(port: number, logLevel: string, secret: string): string {
   // Everything that would reach the internet or interrupt the editor is off: telemetry and the
   // update check, the welcome tour, the palette catalogue and installs.
   const settings = {
@@ -100,6 +113,7 @@ function settingsJs(port: number, logLevel: string): string {
     uiPort: port,
     flowFile: 'flows.json',
     flowFilePretty: true,
+    credentialSecret: secret,
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
