@@ -18,7 +18,7 @@ import {
 } from './errors';
 import { setMaxListeners } from 'node:events';
 import { linkSignals } from './signals';
-import { DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
+import { AttemptAbort, DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
 import { backoffDelay, retryHintTime, sleep } from './retry';
 import { errorToText, failedAnswer, resultAnswer, statusAnswer, submitAnswer, uploadAnswer } from './schemas';
 import type {
@@ -62,7 +62,7 @@ interface Exchange {
   /** counts against the request budget (every API-host request) */
   budgeted: boolean;
   priority: number;
-  /** the caller's signal; exchange() links it with the client's close signal */
+  /** the caller's signal; close() reaches the call through the client's set of in-flight attempts */
   signal?: AbortSignal;
   /** JSON calls read the whole body; downloads hand the stream on */
   readBody: boolean;
@@ -76,11 +76,23 @@ interface Answer {
   text?: string;
   attempts: number;
   dispatchedAt: number;
-  /** the signal that still governs the body (streaming calls) */
-  signal: AbortSignal;
-  /** unlinks the signals; streaming calls call it when the body is done */
+  /** streaming calls call it when the body is done: close() then no longer needs to abort it */
   release(): void;
 }
+
+/** Answers of a JSON call: its status and the parsed body. */
+interface JsonAnswer {
+  answer: Answer;
+  json: unknown;
+}
+
+// The schemas let unknown fields through (a copy of the whole body per call); status() and
+// result() hand on the body they parsed themselves as `raw`, so they validate only the fields they read.
+const statusFields = statusAnswer.strip();
+const resultFields = resultAnswer.strip();
+const failedFields = failedAnswer.strip();
+
+const NO_RELEASE = (): void => undefined;
 
 export class SegmindClient {
   readonly baseUrl: string;
@@ -93,7 +105,16 @@ export class SegmindClient {
   private readonly maxAttempts: number;
   private readonly agent: Agent;
   private readonly budget: RequestBudget;
+  /**
+   * Each attempt's abort handle while its request (or streamed body) is under way; close() aborts
+   * them. A Set rather than one listener per call on a shared close signal: an EventTarget walks
+   * its whole listener list on every add, and thousands of polls may be in flight at once.
+   */
+  private readonly inflight = new Set<AttemptAbort>();
+  /** governs only retry pauses (rare), which link it with the caller's signal while they sleep */
   private readonly closer = new AbortController();
+  /** headers of every JSON GET (status and result polls), built once */
+  private readonly jsonGetHeaders: Record<string, string>;
   private readonly logSink?: ClientOptions['log'];
   private closed = false;
   private closing?: Promise<void>;
@@ -119,8 +140,9 @@ export class SegmindClient {
       downloadBody: positive('timeouts.downloadBody', t.downloadBody ?? DEFAULT_TIMEOUTS.downloadBody),
     };
     this.logSink = options.log;
-    // every in-flight call listens to the close signal for as long as it runs
+    // every retry pause listens to the close signal while it sleeps; many may sleep at once
     setMaxListeners(0, this.closer.signal);
+    this.jsonGetHeaders = { 'user-agent': USER_AGENT, accept: 'application/json', 'x-api-key': this.apiKey };
     this.agent = createAgent(this.timeouts);
     this.budget = new RequestBudget({
       rpm: this.requestsPerMinute,
@@ -149,14 +171,7 @@ export class SegmindClient {
     }
     const body = toJson(payload ?? {}, 'payload');
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
-    const { answer, json } = await this.callJson(ctx, {
-      method: 'POST',
-      url: `${this.baseUrl}/v2/${encodeURIComponent(model)}`,
-      body,
-      priority: opts.priority ?? 3,
-      signal: opts.signal,
-      accept: is2xx,
-    });
+    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx);
     const parsed = submitAnswer.safeParse(json);
     if (!parsed.success) {
       throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
@@ -176,34 +191,38 @@ export class SegmindClient {
    * `accept` says which statuses are answers (the rest become SegmindErrors).
    */
   private async callJson(
-    ctx: ReturnType<SegmindClient['context']>,
-    call: { method: 'GET' | 'POST'; url: string; body?: string; priority: number; signal?: AbortSignal; accept: (status: number) => boolean },
-  ) {
+    ctx: CallContext,
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    priority: number,
+    signal: AbortSignal | undefined,
+    accept: (status: number) => boolean,
+  ): Promise<JsonAnswer> {
     const answer = await this.exchange({
       ctx,
-      ...call,
+      method,
+      url,
+      body,
       sendKey: true,
       budgeted: true,
+      priority,
+      signal,
       readBody: true,
       bodyTimeout: this.timeouts.body,
+      accept,
     });
     return { answer, json: this.parseJson(answer, ctx) };
-  }
-
-  /** One GET of a job endpoint; 422 (FAILED) is an answer too. */
-  private async getJob(kind: 'status' | 'result', ref: ReturnType<SegmindClient['resolveJob']>, url: string, priority: number, signal: AbortSignal | undefined) {
-    const what = kind === 'status' ? 'the status check' : 'the result fetch';
-    const ctx = this.context(kind, `${what} of request ${ref.requestId}`, ref);
-    const { answer, json } = await this.callJson(ctx, { method: 'GET', url, priority, signal, accept: (st) => is2xx(st) || st === 422 });
-    return { ctx, answer, json };
   }
 
   /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
   async status(job: JobRef, opts: CallOptions = {}): Promise<StatusResult> {
     const ref = this.resolveJob(job);
-    const { ctx, answer, json } = await this.getJob('status', ref, ref.statusUrl, opts.priority ?? 5, opts.signal);
+    const ctx = this.context('status', `the status check of request ${ref.requestId}`, ref);
+    const url = this.jobUrl(job, 'statusUrl') ?? this.statusUrlFor(ref.requestId);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 5, opts.signal, isJobAnswer);
     if (answer.res.status === 422) return this.failedOutcome(json, answer, ctx);
-    const parsed = statusAnswer.safeParse(json);
+    const parsed = statusFields.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON without a status field', answer.res.status);
     const status = normaliseState(parsed.data.status);
     return {
@@ -218,12 +237,14 @@ export class SegmindClient {
   /** GET the job's result. FAILED (HTTP 422) is an outcome, not an error. */
   async result(job: JobRef, opts: CallOptions = {}): Promise<ResultBody> {
     const ref = this.resolveJob(job);
-    const { ctx, answer, json } = await this.getJob('result', ref, ref.responseUrl, opts.priority ?? 3, opts.signal);
+    const ctx = this.context('result', `the result fetch of request ${ref.requestId}`, ref);
+    const url = this.jobUrl(job, 'responseUrl') ?? this.responseUrlFor(ref.requestId);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 3, opts.signal, isJobAnswer);
     if (answer.res.status === 422) {
       const failed = this.failedOutcome(json, answer, ctx);
       return { ...failed, output: failed.raw.output };
     }
-    const parsed = resultAnswer.safeParse(json);
+    const parsed = resultFields.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON that is not a result object', answer.res.status);
     const data = parsed.data;
     const status = data.status
@@ -250,14 +271,7 @@ export class SegmindClient {
     if (inputs.length === 0) return [];
     const dataUrls = await Promise.all(inputs.map((input, i) => toDataUrl(input, i)));
     const ctx = this.context('upload', `the upload of ${inputs.length} file${inputs.length === 1 ? '' : 's'}`);
-    const { answer, json } = await this.callJson(ctx, {
-      method: 'POST',
-      url: this.uploadUrl,
-      body: JSON.stringify({ data_urls: dataUrls }),
-      priority: opts.priority ?? 3,
-      signal: opts.signal,
-      accept: is2xx,
-    });
+    const { answer, json } = await this.callJson(ctx, 'POST', this.uploadUrl, JSON.stringify({ data_urls: dataUrls }), opts.priority ?? 3, opts.signal, is2xx);
     const parsed = uploadAnswer.safeParse(json);
     const urls = parsed.success ? (parsed.data.urls ?? parsed.data.file_urls) : undefined;
     if (!urls) throw invalidResponse(ctx, 'JSON without a urls or file_urls list', answer.res.status);
@@ -366,6 +380,8 @@ export class SegmindClient {
     this.closed = true;
     const reason = new Error('Segmind client closed');
     reason.name = 'AbortError';
+    for (const attempt of this.inflight) attempt.abort(reason);
+    this.inflight.clear();
     this.closer.abort(reason);
     this.budget.stop(reason);
     this.closing = this.agent.destroy().catch(() => undefined);
@@ -375,43 +391,25 @@ export class SegmindClient {
   // ---- the one request path: budget, send, classify, retry ----
 
   private async exchange(x: Exchange): Promise<Answer> {
-    const link = linkSignals(this.closer.signal, x.signal);
-    try {
-      const answer = await this.attempts(x, link.signal);
-      if (x.readBody) link.dispose();
-      return { ...answer, signal: link.signal, release: link.dispose };
-    } catch (e) {
-      link.dispose();
-      throw e;
-    }
-  }
-
-  private async attempts(x: Exchange, signal: AbortSignal): Promise<Omit<Answer, 'signal' | 'release'>> {
-    const target = originOf(x.url) ?? 'the server';
-    const post = isPost(x.ctx);
-    const aborted = (attempts: number, cause?: unknown) =>
-      transportError({ kind: 'aborted', detail: 'aborted' }, x.ctx, {
-        target,
-        attempts,
-        cause,
-        closed: this.closed,
-      });
-
     if (x.sendKey) this.checkKey();
+    const signal = x.signal;
 
     for (let attempt = 1; ; attempt++) {
-      if (this.closed || signal.aborted) throw aborted(attempt - 1);
+      if (this.closed || signal?.aborted) throw this.abortedError(x, attempt - 1);
       let dispatchedAt = Date.now();
       if (x.budgeted) {
+        // close() stops the budget, which rejects every queued call
         try {
           dispatchedAt = await this.budget.acquire(x.priority, signal);
-        } catch (e) {
-          throw aborted(attempt - 1);
+        } catch {
+          throw this.abortedError(x, attempt - 1);
         }
       }
       // Nothing may start after close(), even if the budget released this call in the same tick.
-      if (this.closed || signal.aborted) throw aborted(attempt - 1);
+      if (this.closed || signal?.aborted) throw this.abortedError(x, attempt - 1);
 
+      const control = new AttemptAbort();
+      this.inflight.add(control);
       let res: WireResponse;
       let text: string | undefined;
       try {
@@ -423,19 +421,21 @@ export class SegmindClient {
             headers: this.headersFor(x),
             body: x.body,
             signal,
+            abort: control,
             bodyTimeout: x.bodyTimeout,
           },
           this.timeouts.headers,
         );
         if (x.readBody || !x.accept(res.status)) text = await res.body.text();
       } catch (err) {
-        if (signal.aborted || this.closed) throw aborted(attempt, err);
+        this.inflight.delete(control);
+        if (signal?.aborted || this.closed) throw this.abortedError(x, attempt, err);
         const failure = classifyTransportError(err);
-        if (failure.kind === 'aborted') throw aborted(attempt, err);
+        if (failure.kind === 'aborted') throw this.abortedError(x, attempt, err);
         // A POST is re-sent only when the connection was refused: then nothing reached the server.
-        const mayRetry = post ? failure.kind === 'refused' : true;
+        const mayRetry = isPost(x.ctx) ? failure.kind === 'refused' : true;
         if (mayRetry && attempt < this.maxAttempts) {
-          await this.pause(x, attempt, failure.detail, undefined, signal);
+          await this.pause(x, attempt, failure.detail, undefined);
           continue;
         }
         const timeoutMs =
@@ -446,8 +446,11 @@ export class SegmindClient {
                 ? this.timeouts.headers
                 : x.bodyTimeout
             : undefined;
-        throw transportError(failure, x.ctx, { target, timeoutMs, attempts: attempt, cause: err });
+        throw transportError(failure, x.ctx, { target: targetOf(x.url), timeoutMs, attempts: attempt, cause: err });
       }
+      // a body read to the end needs no aborting any more; a streamed one is released by its reader
+      const streaming = text === undefined;
+      if (!streaming) this.inflight.delete(control);
 
       if (res.status === 429) {
         const now = Date.now();
@@ -455,7 +458,7 @@ export class SegmindClient {
         if (x.budgeted) this.budget.rateLimited(dispatchedAt, hint);
         const tooLong = hint !== undefined && hint - now > MAX_HINT_WAIT_API_MS * this.timeScale;
         if (attempt < this.maxAttempts && !tooLong) {
-          await this.pause(x, attempt, 'HTTP 429 rate limited', hint, signal);
+          await this.pause(x, attempt, 'HTTP 429 rate limited', hint);
           continue;
         }
         throw httpError(429, text ?? '', headerValue(res.headers, 'content-type'), x.ctx, {
@@ -464,36 +467,49 @@ export class SegmindClient {
         });
       }
       if (x.budgeted) this.budget.succeeded();
-      if (x.accept(res.status)) return { res, text, attempts: attempt, dispatchedAt };
-      if (!post && RETRY_STATUSES.has(res.status) && attempt < this.maxAttempts) {
+      if (x.accept(res.status)) {
+        const release = streaming ? () => void this.inflight.delete(control) : NO_RELEASE;
+        return { res, text, attempts: attempt, dispatchedAt, release };
+      }
+      if (!isPost(x.ctx) && RETRY_STATUSES.has(res.status) && attempt < this.maxAttempts) {
         const hint = retryHintTime(res.headers, this.timeScale);
-        await this.pause(x, attempt, `HTTP ${res.status}`, hint, signal);
+        await this.pause(x, attempt, `HTTP ${res.status}`, hint);
         continue;
       }
       throw httpError(res.status, text ?? '', headerValue(res.headers, 'content-type'), x.ctx, { attempts: attempt });
     }
   }
 
+  private abortedError(x: Exchange, attempts: number, cause?: unknown): SegmindError {
+    return transportError({ kind: 'aborted', detail: 'aborted' }, x.ctx, {
+      target: targetOf(x.url),
+      attempts,
+      cause,
+      closed: this.closed,
+    });
+  }
+
   /** Sleeps before retry number `attempt`: full-jitter backoff, but never before the server's hint. */
-  private async pause(x: Exchange, attempt: number, reason: string, hint: number | undefined, signal: AbortSignal): Promise<void> {
+  private async pause(x: Exchange, attempt: number, reason: string, hint: number | undefined): Promise<void> {
     const now = Date.now();
     const delay = Math.max(backoffDelay(attempt, this.timeScale), hint !== undefined ? hint - now : 0);
     this.log(
       'warn',
       `Segmind: ${x.ctx.what} got ${reason}; retry ${attempt} of ${this.maxAttempts - 1} in ${formatSeconds(delay)}`,
     );
+    // the caller's signal and close() both end the pause; the link lasts only while it sleeps
+    const link = linkSignals(this.closer.signal, x.signal);
     try {
-      await sleep(delay, signal);
-    } catch (e) {
-      throw transportError({ kind: 'aborted', detail: 'aborted' }, x.ctx, {
-        target: originOf(x.url) ?? 'the server',
-        attempts: attempt,
-        closed: this.closed,
-      });
+      await sleep(delay, link.signal);
+    } catch {
+      throw this.abortedError(x, attempt);
+    } finally {
+      link.dispose();
     }
   }
 
   private headersFor(x: Exchange): Record<string, string> {
+    if (x.readBody && x.sendKey && x.body === undefined) return this.jsonGetHeaders;
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       accept: x.readBody ? 'application/json' : '*/*',
@@ -545,7 +561,7 @@ export class SegmindClient {
   }
 
   private failedOutcome(json: unknown, answer: Answer, ctx: CallContext): StatusResult {
-    const parsed = failedAnswer.safeParse(json);
+    const parsed = failedFields.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'HTTP 422 whose body is not a JSON object', answer.res.status);
     return {
       status: 'FAILED',
@@ -561,7 +577,7 @@ export class SegmindClient {
     return text === undefined ? undefined : scrub(text, this.apiKey);
   }
 
-  private resolveJob(job: JobRef): { requestId: string; statusUrl: string; responseUrl: string; submittedAt?: number; model?: string } {
+  private resolveJob(job: JobRef): { requestId: string; submittedAt?: number; model?: string } {
     const ref = typeof job === 'string' ? { requestId: job } : job;
     const requestId = ref && typeof ref === 'object' ? ref.requestId : undefined;
     // '.' and '..' would survive encodeURIComponent and change the path
@@ -573,14 +589,19 @@ export class SegmindClient {
       });
     }
     const submitted = ref && typeof ref === 'object' && typeof ref.submittedAt === 'string' ? Date.parse(ref.submittedAt) : NaN;
-    const r = ref as { statusUrl?: unknown; responseUrl?: unknown; model?: unknown };
+    const model = (ref as { model?: unknown }).model;
     return {
       requestId,
-      statusUrl: (typeof r.statusUrl === 'string' && this.trustedUrl(r.statusUrl)) || this.statusUrlFor(requestId),
-      responseUrl: (typeof r.responseUrl === 'string' && this.trustedUrl(r.responseUrl)) || this.responseUrlFor(requestId),
       submittedAt: Number.isFinite(submitted) ? submitted : undefined,
-      model: typeof r.model === 'string' ? r.model : undefined,
+      model: typeof model === 'string' ? model : undefined,
     };
+  }
+
+  /** The job's own status or response URL when it points at a configured API origin (only the one a call needs is parsed). */
+  private jobUrl(job: JobRef, field: 'statusUrl' | 'responseUrl'): string | undefined {
+    if (typeof job !== 'object' || job === null) return undefined;
+    const value = (job as { statusUrl?: unknown; responseUrl?: unknown })[field];
+    return typeof value === 'string' ? this.trustedUrl(value) : undefined;
   }
 
   /** A URL from a message or an answer, used only when it points at a configured API origin. */
@@ -612,6 +633,16 @@ export class SegmindClient {
 
 function is2xx(s: number): boolean {
   return s >= 200 && s < 300;
+}
+
+/** A job endpoint's answers: 2xx, and 422 for a FAILED job. */
+function isJobAnswer(s: number): boolean {
+  return is2xx(s) || s === 422;
+}
+
+/** The host named in transport errors; parsed only when an error is built. */
+function targetOf(url: string): string {
+  return originOf(url) ?? 'the server';
 }
 
 function isRedirect(s: number): boolean {

@@ -1,10 +1,135 @@
 // The one error type of the client, and the builders that turn HTTP answers and transport failures
 // into messages a Node-RED user can act on. Every message built from foreign text is scrubbed of the key.
+// Each message is rendered from a template (CLIENT_TEXTS, English) and parameters; the error keeps both
+// as `text` so the node layer can render it in the runtime's language (locales: errors.client.<key>).
 import type { ErrorCode } from './types';
+
+/** A parameter of a client text: plain, or a nested text rendered first (e.g. the call's description). */
+export type ClientTextParam = string | number | ClientText;
+
+/** A message as template key + parameters; `capitalize` upper-cases the rendered text's first letter. */
+export interface ClientText {
+  key: string;
+  params: Record<string, ClientTextParam>;
+  capitalize?: boolean;
+}
+
+/**
+ * English templates of every client text (Node-RED's __name__ syntax). The locales repeat them under
+ * segmind-model.errors.client.<key> and segmind-await.clientErrors.<key>, with translations.
+ */
+export const CLIENT_TEXTS: Record<string, string> = {
+  // what a call was (ctx.what)
+  'what.submit': "the submit to model '__model__'",
+  'what.status': 'the status check of request __requestId__',
+  'what.result': 'the result fetch of request __requestId__',
+  'what.uploadOne': 'the upload of __count__ file',
+  'what.uploadMany': 'the upload of __count__ files',
+  'what.download': 'the download of __url__',
+  // fragments
+  said: ': __error__',
+  triesAfter: ' after __attempts__ attempts',
+  triesCount: ' (__attempts__ attempts)',
+  retryAt: ' Segmind allows the next request at __time__.',
+  htmlPage: ' with an HTML page',
+  httpStatus: ' (HTTP __status__)',
+  within: ' within __seconds__ s',
+  seconds: '__seconds__ s',
+  bodyTimeout: 'the body timeout',
+  'ambiguous.submit':
+    ' The job may or may not have been created (and billed) by Segmind; it was not submitted again ' +
+    'automatically. Check your Segmind dashboard before retrying.',
+  'ambiguous.upload': ' The upload may or may not have been stored by Segmind; it was not sent again automatically.',
+  // HTTP answers
+  http401: 'Segmind rejected the API key (HTTP 401)__said__. Check the API key in the Segmind config node.',
+  http403: 'Segmind refused access for this API key (HTTP 403) during __what____said__.',
+  http406:
+    'Segmind refused __what__ (HTTP 406)__said__. This usually means insufficient credits or a team spend limit; add credits at segmind.com.',
+  http429:
+    'Segmind rate limit reached (HTTP 429) for __what____tries____said__.__when__ Lower the requests per minute in the Segmind config node or poll less often.',
+  expired:
+    'Segmind no longer has request __requestId__ (HTTP 404): it keeps status and results for 1 hour after submission, and this job was submitted at __time__.',
+  unknownRequest: 'Segmind does not know request __requestId__ (HTTP 404)__said__.',
+  unknownModel: "Segmind does not know model '__model__' (HTTP 404)__said__. Check the model slug.",
+  notFound: 'Not found (HTTP 404) during __what____said__.',
+  retiredModel: "Segmind has retired model '__model__' (HTTP 410)__said__. Choose another model.",
+  retiredEndpoint: 'Segmind has retired this endpoint (HTTP 410)__said__. Choose another model.',
+  http405:
+    'Segmind answered HTTP 405 Method Not Allowed__html__ for __what__; the URL is probably wrong (check the base URL and model slug).',
+  rejected: 'Segmind rejected __what__ as invalid (HTTP __status__)__said__.',
+  server: 'Segmind had a server error (HTTP __status__) during __what____tries____said__.__ambiguous__',
+  unexpectedStatus: 'Segmind answered __what__ with an unexpected HTTP __status__.',
+  // transport
+  cancelled: '__what__ was cancelled.',
+  cancelledClosed: '__what__ was cancelled because the Segmind client was closed (redeploy or shutdown).',
+  refused: 'Could not connect to __target__ for __what____tries__: __detail__. Nothing was sent.',
+  network: 'Network failure talking to __target__ during __what____tries__: __detail__.__ambiguous__',
+  timeoutConnect: '__target__ could not connect__within__ during __what____tries__.__ambiguous__',
+  timeoutHeaders: '__target__ did not answer__within__ during __what____tries__.__ambiguous__',
+  timeoutBody: '__target__ stopped sending the response body for longer than __limit__ during __what____tries__.__ambiguous__',
+  // answers that are not what was asked for
+  invalidResponse: 'Segmind answered __what____status__ with __body__.__ambiguous__',
+  'body.empty': 'an empty body',
+  'body.noHandle': 'JSON that lacks request_id, status_url or response_url',
+  'body.noStatus': 'JSON without a status field',
+  'body.notResult': 'JSON that is not a result object',
+  'body.noUrls': 'JSON without a urls or file_urls list',
+  'body.not422Object': 'HTTP 422 whose body is not a JSON object',
+  // downloads
+  brokeOff: 'The download of __url__ broke off after __received____total__ bytes__detail__.',
+  ofTotal: ' of __total__',
+  detail: ' (__detail__)',
+  // outputs (src/jobs/deliver.ts)
+  noOutput: 'Segmind reported the job COMPLETED but its result has no usable output (output: __output__).',
+  notHttp: 'The output URL __url__ is not http(s); only http and https URLs are fetched.',
+  notUrlOrBase64: 'The output __output__ is neither an http(s) URL nor base64 data.',
+  'output.missing': 'missing',
+  'output.null': 'null',
+};
+
+/** Renders a text: nested texts first, then `render(key, params)` (a translator, or the English templates). */
+export function renderText(text: ClientText, render: (key: string, params: Record<string, string | number>) => string): string {
+  const flat: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(text.params)) {
+    flat[name] = typeof value === 'object' ? renderText(value, render) : value;
+  }
+  const out = render(text.key, flat);
+  return text.capitalize ? capitalize(out) : out;
+}
+
+/** Node-RED's interpolation: __name__ replaced by the parameter; unknown names stay. */
+export function interpolate(template: string, params: Record<string, string | number>): string {
+  return template.replace(/__([A-Za-z0-9]+?)__/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
+  );
+}
+
+/** The English rendering, as every message of the client is worded. */
+export function englishText(text: ClientText): string {
+  return renderText(text, (key, params) => interpolate(CLIENT_TEXTS[key] ?? key, params));
+}
+
+/** A text with its key checked against the templates at compile time of the call site. */
+function ct(key: string, params: Record<string, ClientTextParam> = {}): ClientText {
+  return { key, params };
+}
+
+/** A text's parameters with the secret scrubbed out of every string, so a translation cannot leak it either. */
+export function scrubText(text: ClientText, secret: string | undefined): ClientText {
+  if (!secret) return text;
+  const params: Record<string, ClientTextParam> = {};
+  for (const [name, value] of Object.entries(text.params)) {
+    params[name] = typeof value === 'string' ? scrub(value, secret) : typeof value === 'object' ? scrubText(value, secret) : value;
+  }
+  return { ...text, params };
+}
 
 export interface SegmindErrorInit {
   code: ErrorCode;
-  message: string;
+  /** the English message; when omitted, rendered from `text` */
+  message?: string;
+  /** the message as template + parameters, for translation (its parameters carry no secret) */
+  text?: ClientText;
   httpStatus?: number;
   segmindError?: string;
   retryable: boolean;
@@ -17,6 +142,8 @@ export interface SegmindErrorInit {
 
 export class SegmindError extends Error {
   readonly code: ErrorCode;
+  /** the message as template + parameters (English templates in CLIENT_TEXTS), when it has one */
+  readonly text?: ClientText;
   readonly httpStatus?: number;
   /** Segmind's own `error` text, when it sent one */
   readonly segmindError?: string;
@@ -26,9 +153,10 @@ export class SegmindError extends Error {
   readonly attempts?: number;
 
   constructor(init: SegmindErrorInit) {
-    super(init.message, init.cause ? { cause: init.cause } : undefined);
+    super(init.message ?? (init.text ? englishText(init.text) : init.code), init.cause ? { cause: init.cause } : undefined);
     this.name = 'SegmindError';
     this.code = init.code;
+    this.text = init.text;
     this.httpStatus = init.httpStatus;
     this.segmindError = init.segmindError;
     this.retryable = init.retryable;
@@ -74,16 +202,42 @@ export interface CallContext {
 
 export const RETENTION_API_SECONDS = 3600;
 
-const AMBIGUOUS_SUFFIX: Record<'submit' | 'upload', string> = {
-  submit:
-    ' The job may or may not have been created (and billed) by Segmind; it was not submitted again ' +
-    'automatically. Check your Segmind dashboard before retrying.',
-  upload:
-    ' The upload may or may not have been stored by Segmind; it was not sent again automatically.',
-};
-
 export function isPost(ctx: Pick<CallContext, 'kind'>): ctx is { kind: 'submit' | 'upload' } {
   return ctx.kind === 'submit' || ctx.kind === 'upload';
+}
+
+const WHAT_PATTERNS: [RegExp, (m: RegExpExecArray) => ClientText][] = [
+  [/^the submit to model '(.+)'$/s, (m) => ct('what.submit', { model: m[1] })],
+  [/^the status check of request (.+)$/s, (m) => ct('what.status', { requestId: m[1] })],
+  [/^the result fetch of request (.+)$/s, (m) => ct('what.result', { requestId: m[1] })],
+  [/^the upload of (1) file$/, (m) => ct('what.uploadOne', { count: Number(m[1]) })],
+  [/^the upload of (\d+) files$/, (m) => ct('what.uploadMany', { count: Number(m[1]) })],
+  [/^the download of (.+)$/s, (m) => ct('what.download', { url: m[1] })],
+];
+
+/**
+ * The call's description as a text. The client words it (ctx.what); a known wording becomes a template
+ * (translatable), anything else stays as it is.
+ */
+export function whatText(what: string, capital = false): ClientTextParam {
+  for (const [re, make] of WHAT_PATTERNS) {
+    const m = re.exec(what);
+    if (!m) continue;
+    const text = make(m);
+    // only when the template says exactly what the client said
+    if (englishText(text) === what) return capital ? { ...text, capitalize: true } : text;
+  }
+  return capital ? capitalize(what) : what;
+}
+
+/** A client-worded description of a body (invalidResponse's `what`) as a text when it is a known one. */
+function bodyText(what: string): ClientTextParam {
+  const key = Object.keys(CLIENT_TEXTS).find((k) => k.startsWith('body.') && CLIENT_TEXTS[k] === what);
+  return key ? ct(key) : what;
+}
+
+function ambiguous(kind: CallContext['kind']): ClientTextParam {
+  return kind === 'submit' || kind === 'upload' ? ct(`ambiguous.${kind}`) : '';
 }
 
 /** Segmind's `error` text from a body, scrubbed and shortened; undefined when none. */
@@ -123,131 +277,58 @@ export function httpError(
   extra: { retryAt?: number; attempts?: number } = {},
 ): SegmindError {
   const segmindError = extractSegmindError(bodyText, ctx.secret);
-  const said = segmindError ? `: ${segmindError}` : '';
+  const said: ClientTextParam = segmindError ? ct('said', { error: segmindError }) : '';
   const post = isPost(ctx);
-  const base = { httpStatus: status, segmindError, attempts: extra.attempts };
-  const msg = (m: string) => scrub(m, ctx.secret);
+  const what = whatText(ctx.what);
+  const make = (code: ErrorCode, retryable: boolean, key: string, params: Record<string, ClientTextParam>, more: { retryAt?: number } = {}) => {
+    const text = scrubText(ct(key, params), ctx.secret);
+    return new SegmindError({
+      httpStatus: status,
+      segmindError,
+      attempts: extra.attempts,
+      code,
+      retryable,
+      ...more,
+      text,
+      message: scrub(englishText(text), ctx.secret),
+    });
+  };
 
-  if (status === 401) {
-    return new SegmindError({
-      ...base,
-      code: 'auth',
-      retryable: false,
-      message: msg(`Segmind rejected the API key (HTTP 401)${said}. Check the API key in the Segmind config node.`),
-    });
-  }
-  if (status === 403) {
-    return new SegmindError({
-      ...base,
-      code: 'auth',
-      retryable: false,
-      message: msg(`Segmind refused access for this API key (HTTP 403) during ${ctx.what}${said}.`),
-    });
-  }
-  if (status === 406) {
-    return new SegmindError({
-      ...base,
-      code: 'credits',
-      retryable: false,
-      message: msg(
-        `Segmind refused ${ctx.what} (HTTP 406)${said}. This usually means insufficient credits or a team spend limit; add credits at segmind.com.`,
-      ),
-    });
-  }
+  if (status === 401) return make('auth', false, 'http401', { said });
+  if (status === 403) return make('auth', false, 'http403', { what, said });
+  if (status === 406) return make('credits', false, 'http406', { what, said });
   if (status === 429) {
-    const when = extra.retryAt ? ` Segmind allows the next request at ${new Date(extra.retryAt).toISOString()}.` : '';
-    const tries = extra.attempts && extra.attempts > 1 ? ` after ${extra.attempts} attempts` : '';
-    return new SegmindError({
-      ...base,
-      code: 'rate_limited',
-      retryable: true,
-      retryAt: extra.retryAt,
-      message: msg(
-        `Segmind rate limit reached (HTTP 429) for ${ctx.what}${tries}${said}.${when} Lower the requests per minute in the Segmind config node or poll less often.`,
-      ),
-    });
+    const when: ClientTextParam = extra.retryAt ? ct('retryAt', { time: new Date(extra.retryAt).toISOString() }) : '';
+    const tries: ClientTextParam = extra.attempts && extra.attempts > 1 ? ct('triesAfter', { attempts: extra.attempts }) : '';
+    return make('rate_limited', true, 'http429', { what, tries, said, when }, { retryAt: extra.retryAt });
   }
   if (status === 404) {
     if (ctx.requestId && (ctx.kind === 'status' || ctx.kind === 'result')) {
       const ageMs = ctx.submittedAt !== undefined ? Date.now() - ctx.submittedAt : undefined;
       if (ageMs !== undefined && ageMs > RETENTION_API_SECONDS * 1000 * ctx.timeScale) {
-        return new SegmindError({
-          ...base,
-          code: 'expired',
-          retryable: false,
-          message: msg(
-            `Segmind no longer has request ${ctx.requestId} (HTTP 404): it keeps status and results for 1 hour after submission, and this job was submitted at ${new Date(ctx.submittedAt!).toISOString()}.`,
-          ),
-        });
+        return make('expired', false, 'expired', { requestId: ctx.requestId, time: new Date(ctx.submittedAt!).toISOString() });
       }
-      return new SegmindError({
-        ...base,
-        code: 'not_found',
-        retryable: false,
-        message: msg(`Segmind does not know request ${ctx.requestId} (HTTP 404)${said}.`),
-      });
+      return make('not_found', false, 'unknownRequest', { requestId: ctx.requestId, said });
     }
-    if (ctx.kind === 'submit' && ctx.model) {
-      return new SegmindError({
-        ...base,
-        code: 'not_found',
-        retryable: false,
-        message: msg(`Segmind does not know model '${ctx.model}' (HTTP 404)${said}. Check the model slug.`),
-      });
-    }
-    return new SegmindError({
-      ...base,
-      code: 'not_found',
-      retryable: false,
-      message: msg(`Not found (HTTP 404) during ${ctx.what}${said}.`),
-    });
+    if (ctx.kind === 'submit' && ctx.model) return make('not_found', false, 'unknownModel', { model: ctx.model, said });
+    return make('not_found', false, 'notFound', { what, said });
   }
   if (status === 410) {
-    return new SegmindError({
-      ...base,
-      code: 'retired',
-      retryable: false,
-      message: msg(
-        `Segmind has retired ${ctx.model ? `model '${ctx.model}'` : 'this endpoint'} (HTTP 410)${said}. Choose another model.`,
-      ),
-    });
+    return ctx.model
+      ? make('retired', false, 'retiredModel', { model: ctx.model, said })
+      : make('retired', false, 'retiredEndpoint', { said });
   }
   if (status === 405) {
-    const html = looksLikeHtml(bodyText, contentType) ? ' with an HTML page' : '';
-    return new SegmindError({
-      ...base,
-      code: 'bad_request',
-      retryable: false,
-      message: msg(
-        `Segmind answered HTTP 405 Method Not Allowed${html} for ${ctx.what}; the URL is probably wrong (check the base URL and model slug).`,
-      ),
-    });
+    const html: ClientTextParam = looksLikeHtml(bodyText, contentType) ? ct('htmlPage') : '';
+    return make('bad_request', false, 'http405', { html, what });
   }
-  if (status >= 400 && status < 500) {
-    return new SegmindError({
-      ...base,
-      code: 'bad_request',
-      retryable: false,
-      message: msg(`Segmind rejected ${ctx.what} as invalid (HTTP ${status})${said}.`),
-    });
-  }
+  if (status >= 400 && status < 500) return make('bad_request', false, 'rejected', { what, status, said });
   if (status >= 500) {
-    const suffix = post ? AMBIGUOUS_SUFFIX[ctx.kind as 'submit' | 'upload'] : '';
-    const tries = !post && extra.attempts && extra.attempts > 1 ? ` after ${extra.attempts} attempts` : '';
-    return new SegmindError({
-      ...base,
-      code: 'server',
-      retryable: !post,
-      message: msg(`Segmind had a server error (HTTP ${status}) during ${ctx.what}${tries}${said}.${suffix}`),
-    });
+    const tries: ClientTextParam = !post && extra.attempts && extra.attempts > 1 ? ct('triesAfter', { attempts: extra.attempts }) : '';
+    return make('server', !post, 'server', { status, what, tries, said, ambiguous: ambiguous(ctx.kind) });
   }
   // 1xx/3xx that reached us: the API never redirects, so this is not an answer we understand.
-  return new SegmindError({
-    ...base,
-    code: 'invalid_response',
-    retryable: false,
-    message: msg(`Segmind answered ${ctx.what} with an unexpected HTTP ${status}.`),
-  });
+  return make('invalid_response', false, 'unexpectedStatus', { what, status });
 }
 
 /** Kinds of transport failure, as far as retry decisions care. */
@@ -264,54 +345,41 @@ export function transportError(
 ): SegmindError {
   const cause = safeCause(opts.cause, ctx.secret);
   const post = isPost(ctx);
-  const tries = opts.attempts && opts.attempts > 1 ? ` (${opts.attempts} attempts)` : '';
-  const msg = (m: string) => scrub(m, ctx.secret);
+  const tries: ClientTextParam = opts.attempts && opts.attempts > 1 ? ct('triesCount', { attempts: opts.attempts }) : '';
+  const what = whatText(ctx.what);
+  const make = (code: ErrorCode, retryable: boolean, key: string, params: Record<string, ClientTextParam>) => {
+    const text = scrubText(ct(key, params), ctx.secret);
+    return new SegmindError({ code, retryable, cause, attempts: opts.attempts, text, message: scrub(englishText(text), ctx.secret) });
+  };
   switch (failure.kind) {
     case 'aborted':
-      return new SegmindError({
-        code: 'aborted',
-        retryable: false,
-        cause,
-        attempts: opts.attempts,
-        message: msg(
-          opts.closed
-            ? `${capitalize(ctx.what)} was cancelled because the Segmind client was closed (redeploy or shutdown).`
-            : `${capitalize(ctx.what)} was cancelled.`,
-        ),
-      });
+      return make('aborted', false, opts.closed ? 'cancelledClosed' : 'cancelled', { what: whatText(ctx.what, true) });
     case 'refused':
-      return new SegmindError({
-        code: 'network',
-        retryable: true, // nothing reached the server
-        cause,
-        attempts: opts.attempts,
-        message: msg(`Could not connect to ${opts.target} for ${ctx.what}${tries}: ${failure.detail}. Nothing was sent.`),
-      });
+      // nothing reached the server
+      return make('network', true, 'refused', { target: opts.target, what, tries, detail: failure.detail });
     case 'network':
-      return new SegmindError({
-        code: 'network',
-        retryable: !post,
-        cause,
-        attempts: opts.attempts,
-        message: msg(
-          `Network failure talking to ${opts.target} during ${ctx.what}${tries}: ${failure.detail}.${post ? AMBIGUOUS_SUFFIX[ctx.kind as 'submit' | 'upload'] : ''}`,
-        ),
+      return make('network', !post, 'network', {
+        target: opts.target,
+        what,
+        tries,
+        detail: failure.detail,
+        ambiguous: post ? ambiguous(ctx.kind) : '',
       });
     case 'timeout': {
-      const secs = opts.timeoutMs !== undefined ? ` within ${formatSeconds(opts.timeoutMs)}` : '';
-      const phase =
-        failure.phase === 'connect'
-          ? `could not connect${secs}`
-          : failure.phase === 'headers'
-            ? `did not answer${secs}`
-            : `stopped sending the response body for longer than ${opts.timeoutMs !== undefined ? formatSeconds(opts.timeoutMs) : 'the body timeout'}`;
-      const ambiguous = post && failure.phase !== 'connect' ? AMBIGUOUS_SUFFIX[ctx.kind as 'submit' | 'upload'] : '';
-      return new SegmindError({
-        code: 'timeout',
-        retryable: !post || failure.phase === 'connect',
-        cause,
-        attempts: opts.attempts,
-        message: msg(`${opts.target} ${phase} during ${ctx.what}${tries}.${ambiguous}`),
+      const within: ClientTextParam = opts.timeoutMs !== undefined ? ct('within', { seconds: secondsOf(opts.timeoutMs) }) : '';
+      const amb = post && failure.phase !== 'connect' ? ambiguous(ctx.kind) : '';
+      const retryable = !post || failure.phase === 'connect';
+      if (failure.phase === 'body') {
+        const limit: ClientTextParam =
+          opts.timeoutMs !== undefined ? ct('seconds', { seconds: secondsOf(opts.timeoutMs) }) : ct('bodyTimeout');
+        return make('timeout', retryable, 'timeoutBody', { target: opts.target, limit, what, tries, ambiguous: amb });
+      }
+      return make('timeout', retryable, failure.phase === 'connect' ? 'timeoutConnect' : 'timeoutHeaders', {
+        target: opts.target,
+        within,
+        what,
+        tries,
+        ambiguous: amb,
       });
     }
   }
@@ -319,14 +387,49 @@ export function transportError(
 
 export function invalidResponse(ctx: CallContext, what: string, status?: number): SegmindError {
   const post = ctx.kind === 'submit';
+  const text = scrubText(
+    ct('invalidResponse', {
+      what: whatText(ctx.what),
+      status: status ? ct('httpStatus', { status }) : '',
+      body: bodyText(what),
+      ambiguous: post ? ct('ambiguous.submit') : '',
+    }),
+    ctx.secret,
+  );
   return new SegmindError({
     code: 'invalid_response',
     httpStatus: status,
     retryable: false,
-    message: scrub(
-      `Segmind answered ${ctx.what}${status ? ` (HTTP ${status})` : ''} with ${what}.${post ? AMBIGUOUS_SUFFIX.submit : ''}`,
-      ctx.secret,
-    ),
+    text,
+    message: scrub(englishText(text), ctx.secret),
+  });
+}
+
+/**
+ * An output download that broke off mid-body (for client.ts's length-checked stream, which today
+ * words this itself): the same English message, plus its text.
+ */
+export function downloadBrokeOff(
+  where: string,
+  received: number,
+  contentLength: number | undefined,
+  opts: { code: 'timeout' | 'network'; detail?: string; cause?: Error; secret: string },
+): SegmindError {
+  const text = scrubText(
+    ct('brokeOff', {
+      url: where,
+      received,
+      total: contentLength !== undefined ? ct('ofTotal', { total: contentLength }) : '',
+      detail: opts.detail ? ct('detail', { detail: opts.detail }) : '',
+    }),
+    opts.secret,
+  );
+  return new SegmindError({
+    code: opts.code,
+    retryable: true,
+    cause: opts.cause,
+    text,
+    message: scrub(englishText(text), opts.secret),
   });
 }
 
@@ -334,7 +437,12 @@ export function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-export function formatSeconds(ms: number): string {
+/** formatSeconds without the unit: "30", "1.5", "0.25". */
+function secondsOf(ms: number): string {
   const s = ms / 1000;
-  return s >= 10 ? `${Math.round(s)} s` : `${Number(s.toFixed(s < 1 ? 3 : 1))} s`;
+  return s >= 10 ? `${Math.round(s)}` : `${Number(s.toFixed(s < 1 ? 3 : 1))}`;
+}
+
+export function formatSeconds(ms: number): string {
+  return `${secondsOf(ms)} s`;
 }

@@ -1,4 +1,5 @@
 // One undici Agent per client and the classification of what can go wrong on the wire.
+import { EventEmitter } from 'node:events';
 import { Agent, request } from 'undici';
 import type { Readable } from 'node:stream';
 import type { TransportFailure } from './errors';
@@ -17,7 +18,13 @@ export interface WireRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
+  /** the caller's signal, if any; it keeps governing the body until the body is done */
+  signal?: AbortSignal;
+  /**
+   * This attempt's own abort handle: the headers timeout aborts it, and so may the owner (the client
+   * aborts its in-flight attempts on close). One per attempt, as a timeout must not end later ones.
+   */
+  abort: AttemptAbort;
   bodyTimeout: number;
 }
 
@@ -46,6 +53,25 @@ export function createAgent(timeouts: Timeouts): Agent {
   });
 }
 
+/**
+ * Cancels one attempt. undici takes an EventEmitter as a request's signal (its documented
+ * `signal: AbortSignal | EventEmitter`); this costs a small fraction of an AbortController, whose
+ * signal is a full EventTarget with its own listener map, and every poll makes one.
+ */
+export class AttemptAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
+
+const ONCE = { once: true } as const;
+
 /** Thrown when no response headers arrived in time (undici's own timer ticks only every ~0.5 s). */
 export class HeadersTimeoutError extends Error {
   readonly code = 'UND_ERR_HEADERS_TIMEOUT';
@@ -55,12 +81,18 @@ export class HeadersTimeoutError extends Error {
   }
 }
 
-/** One attempt: the request, cancelled by the caller's signal or by a precise headers timeout. */
+/** One attempt: the request, cancelled by the caller's signal, by `req.abort` or by a precise headers timeout. */
 export async function send(agent: Agent, req: WireRequest, headersTimeout: number): Promise<WireResponse> {
-  const attempt = new AbortController();
-  const onAbort = () => attempt.abort(req.signal.reason);
-  if (req.signal.aborted) attempt.abort(req.signal.reason);
-  else req.signal.addEventListener('abort', onAbort, { once: true });
+  const attempt = req.abort;
+  const caller = req.signal;
+  let onAbort: (() => void) | undefined;
+  if (caller) {
+    if (caller.aborted) attempt.abort(caller.reason);
+    else {
+      onAbort = () => attempt.abort(caller.reason);
+      caller.addEventListener('abort', onAbort, ONCE);
+    }
+  }
   // the error (and its stack) is built only if the timer fires, not on every attempt
   let timeout: HeadersTimeoutError | undefined;
   const timer = setTimeout(() => {
@@ -73,19 +105,19 @@ export async function send(agent: Agent, req: WireRequest, headersTimeout: numbe
       method: req.method,
       headers: req.headers,
       body: req.body,
-      signal: attempt.signal,
+      signal: attempt,
       // undici's coarse timer is only a backstop behind ours
       headersTimeout: headersTimeout + 2_000,
       bodyTimeout: req.bodyTimeout,
     });
     clearTimeout(timer);
     // the caller's signal keeps governing the body until it is done
-    res.body.once('close', () => req.signal.removeEventListener('abort', onAbort));
+    if (onAbort) res.body.once('close', () => caller!.removeEventListener('abort', onAbort!));
     return { status: res.statusCode, headers: res.headers, body: res.body as WireResponse['body'] };
   } catch (err) {
     clearTimeout(timer);
-    req.signal.removeEventListener('abort', onAbort);
-    if (timeout && attempt.signal.reason === timeout) throw timeout;
+    if (onAbort) caller!.removeEventListener('abort', onAbort);
+    if (timeout && attempt.reason === timeout) throw timeout;
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { englishText, type ClientText } from '../client/errors';
 import type { Download } from '../client/types';
 
 export type ResultMode = 'url' | 'buffer' | 'file';
@@ -22,9 +23,12 @@ export type OutputRef = { kind: 'url'; url: string } | { kind: 'inline'; data: B
 
 /** Thrown for an output this node cannot use; the waiter turns it into a failed job. */
 export class OutputError extends Error {
-  constructor(message: string, readonly code: 'invalid_response' | 'bad_output' = 'bad_output') {
-    super(message);
+  /** the message as template + parameters (client texts), for the node to translate */
+  readonly text: ClientText;
+  constructor(text: ClientText, readonly code: 'invalid_response' | 'bad_output' = 'bad_output') {
+    super(englishText(text));
     this.name = 'OutputError';
+    this.text = text;
   }
 }
 
@@ -39,25 +43,22 @@ export function outputRef(raw: Record<string, unknown>): OutputRef {
   }
   if (Array.isArray(output) && output.length > 0) output = output[0];
   if (typeof output !== 'string' || output.trim() === '') {
-    throw new OutputError(
-      `Segmind reported the job COMPLETED but its result has no usable output (output: ${describe(raw.output)}).`,
-      'invalid_response',
-    );
+    throw new OutputError({ key: 'noOutput', params: { output: describe(raw.output) } }, 'invalid_response');
   }
   const text = output.trim();
   if (/^https?:\/\//i.test(text)) return { kind: 'url', url: text };
   const dataUrl = DATA_URL.exec(text);
   if (dataUrl) return { kind: 'inline', data: Buffer.from(text.slice(dataUrl[0].length), 'base64'), mime: dataUrl[1] };
   if (/^[a-z][a-z0-9+.-]*:/i.test(text) && !BASE64.test(text.slice(0, 64))) {
-    throw new OutputError(`The output URL ${JSON.stringify(text.slice(0, 200))} is not http(s); only http and https URLs are fetched.`);
+    throw new OutputError({ key: 'notHttp', params: { url: JSON.stringify(text.slice(0, 200)) } });
   }
   if (text.length >= 16 && BASE64.test(text.slice(0, 4096))) return { kind: 'inline', data: Buffer.from(text, 'base64') };
-  throw new OutputError(`The output ${JSON.stringify(text.slice(0, 80))} is neither an http(s) URL nor base64 data.`);
+  throw new OutputError({ key: 'notUrlOrBase64', params: { output: JSON.stringify(text.slice(0, 80)) } });
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'missing';
-  if (v === null) return 'null';
+function describe(v: unknown): string | ClientText {
+  if (v === undefined) return { key: 'output.missing', params: {} };
+  if (v === null) return { key: 'output.null', params: {} };
   if (typeof v === 'string') return JSON.stringify(v.slice(0, 80));
   return typeof v;
 }

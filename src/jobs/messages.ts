@@ -24,6 +24,8 @@ export interface EndTexts {
   timedOut: string;
   /** for a stopped message */
   stopped: string;
+  /** msg.error.message for a failure, in the node's language (default: the failure's own message) */
+  failure?: (f: JobFailure) => string;
 }
 
 /**
@@ -43,7 +45,7 @@ export function applyEnd(msg: Record<string, unknown>, job: WatchedJob, end: Exc
     case 'failed':
       if (end.status) seg.status = end.status;
       if (end.result) seg.result = end.result;
-      msg.error = errorOf(end.error);
+      msg.error = errorOf(end.error, texts.failure?.(end.error));
       return OUTPUT.failed;
     case 'timeout':
       if (end.status) seg.status = end.status;
@@ -58,9 +60,9 @@ export function applyEnd(msg: Record<string, unknown>, job: WatchedJob, end: Exc
   }
 }
 
-/** msg.error for the failed output: message, code and HTTP status (when there was one). */
-export function errorOf(f: JobFailure): { message: string; code: string; httpStatus?: number } {
-  const e: { message: string; code: string; httpStatus?: number } = { message: f.message, code: f.code };
+/** msg.error for the failed output: message (translated when given), code and HTTP status (when there was one). */
+export function errorOf(f: JobFailure, message: string = f.message): { message: string; code: string; httpStatus?: number } {
+  const e: { message: string; code: string; httpStatus?: number } = { message, code: f.code };
   if (f.httpStatus !== undefined) e.httpStatus = f.httpStatus;
   return e;
 }

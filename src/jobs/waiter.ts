@@ -81,6 +81,8 @@ interface Active {
   job: WatchedJob;
   watchers: Set<Watcher>;
   abort: AbortController;
+  /** the job as the client takes it, built once rather than on every poll */
+  ref: JobRef;
   /** last status Segmind reported; undefined before the first answer */
   status?: string;
   /** fetching the result or the output file */
@@ -125,7 +127,7 @@ export class Waiter {
         existing.watchers.add(watcher);
         return;
       }
-      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), fetching: false };
+      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false };
       this.active.set(job.requestId, a);
       this.opts.onChange?.();
       this.run(a).catch((err: unknown) => {
@@ -212,13 +214,12 @@ export class Waiter {
         wait = nextPollDelay({ elapsed: this.elapsedSeconds(job, origin), prior, rand: this.random() }, this.schedule) * this.unit;
       }
       pollNow = false;
-      const earliestDeadline = Math.min(...[...a.watchers].map((w) => w.deadline));
-      wait = Math.min(wait, Math.max(0, earliestDeadline - Date.now()));
+      wait = Math.min(wait, Math.max(0, earliestDeadline(a) - Date.now()));
       if (!(await sleep(wait, signal))) return;
 
       let status: StatusResult | undefined;
       try {
-        status = await this.opts.client.status(this.handle(job), { signal, priority: 5 });
+        status = await this.opts.client.status(a.ref, { signal, priority: 5 });
         errors = 0;
         invalid = 0;
       } catch (err) {
@@ -267,7 +268,8 @@ export class Waiter {
 
       // Not final (or a retryable error): messages whose deadline has passed leave as timed out.
       const now = Date.now();
-      for (const w of [...a.watchers]) {
+      // deleting the entry being visited is safe while iterating a Set
+      for (const w of a.watchers) {
         if (w.deadline <= now) {
           a.watchers.delete(w);
           w.resolve({ kind: 'timeout', status: a.status });
@@ -290,7 +292,7 @@ export class Waiter {
     try {
       let body: ResultBody;
       try {
-        body = await this.opts.client.result(this.handle(a.job), { signal, priority: 3 });
+        body = await this.opts.client.result(a.ref, { signal, priority: 3 });
       } catch (err) {
         if (this.ended(a)) return undefined;
         const failure = asFailure(err);
@@ -349,16 +351,22 @@ export class Waiter {
     const seconds = Math.min(MAX_ERROR_BACKOFF, 2 ** Math.min(errors, 10));
     return seconds * (0.5 + this.random() / 2) * this.unit;
   }
+}
 
-  private handle(job: WatchedJob): JobRef {
-    return {
-      requestId: job.requestId,
-      model: job.model,
-      statusUrl: job.statusUrl,
-      responseUrl: job.responseUrl,
-      submittedAt: job.submittedAt !== undefined ? new Date(job.submittedAt).toISOString() : undefined,
-    };
-  }
+function toRef(job: WatchedJob): JobRef {
+  return {
+    requestId: job.requestId,
+    model: job.model,
+    statusUrl: job.statusUrl,
+    responseUrl: job.responseUrl,
+    submittedAt: job.submittedAt !== undefined ? new Date(job.submittedAt).toISOString() : undefined,
+  };
+}
+
+function earliestDeadline(a: Active): number {
+  let earliest = Infinity;
+  for (const w of a.watchers) if (w.deadline < earliest) earliest = w.deadline;
+  return earliest;
 }
 
 function expiredEnd(job: WatchedJob, text?: (job: WatchedJob) => string): JobEnd {

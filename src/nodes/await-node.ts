@@ -15,8 +15,10 @@ import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
 import { ThrottledStatus } from '../jobs/status-throttle';
 import { isPendingRecord, storableMessage, type JobStore, type PendingRecord } from '../jobs/store';
-import { RETENTION_SECONDS, Waiter, type JobEnd, type WatchedJob } from '../jobs/waiter';
+import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
+import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
+import { errorMessage } from './input-errors';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
 /** close() gives in-flight deliveries and store writes this long, then lets Node-RED go on. */
@@ -131,6 +133,31 @@ function translator(RED: NodeAPI): Translate {
   };
 }
 
+/** Client texts for this node: segmind-await.clientErrors.<key>. */
+const CLIENT_TEXTS = 'clientErrors';
+
+/**
+ * The client as the waiter sees it, with the errors it throws worded in the node's language: the waiter
+ * puts err.message on msg.error as it is, so the translation happens where the error leaves the client.
+ */
+function localizedClient(client: JobClient, t: Translate): JobClient {
+  const localize = (err: unknown): never => {
+    if (isSegmindError(err) && err.text) {
+      try {
+        err.message = errorMessage(t, err, CLIENT_TEXTS);
+      } catch {
+        // keep the English message
+      }
+    }
+    throw err;
+  };
+  return {
+    status: (job, opts) => client.status(job, opts).catch(localize),
+    result: (job, opts) => client.result(job, opts).catch(localize),
+    download: (url, opts) => client.download(url, opts).catch(localize),
+  };
+}
+
 function positiveNumber(v: unknown, fallback: number): number {
   const n = typeof v === 'number' ? v : Number(String(v ?? '').trim() || NaN);
   return Number.isFinite(n) && n > 0 ? n : fallback;
@@ -182,7 +209,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
     const waiter =
       config && !problem
         ? new Waiter({
-            client: config.client,
+            client: localizedClient(config.client, t),
             timeScale,
             resultMode: mode,
             folder,
@@ -225,6 +252,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
         const output = applyEnd(msg, jobOf(r), end, {
           timedOut: t('messages.timedOut', { seconds: Math.round((r.deadline - r.receivedAt) / unit), until: untilText(r) }),
           stopped: t('messages.stopped', { until: untilText(r) }),
+          failure: (f) => errorMessage(t, f, CLIENT_TEXTS),
         });
         send(onOutput(output, msg as NodeMessageInFlow));
         done?.();

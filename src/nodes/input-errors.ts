@@ -1,6 +1,7 @@
 // Turns whatever stopped a message into (a) the Error handed to done() — its message names the
 // field, the value and what is allowed, translated — and (b) the short status text. No secret
 // ever passes: texts from below are scrubbed of the API key as a last line of defence.
+import { renderText, type ClientText } from '../client/errors';
 import { MediaError } from '../media';
 import type { ParamError } from '../models/params';
 import type { Translate } from './runtime-text';
@@ -61,6 +62,25 @@ export function mediaFailure(t: Translate, error: MediaError): NodeInputError {
 interface CodedError {
   code?: unknown;
   message?: unknown;
+  text?: unknown;
+}
+
+function isClientText(v: unknown): v is ClientText {
+  const c = v as ClientText | undefined;
+  return !!c && typeof c === 'object' && typeof c.key === 'string' && !!c.params && typeof c.params === 'object';
+}
+
+/**
+ * An error's message in the node's language: a client text (SegmindError, OutputError) rendered from
+ * the templates at `<prefix>.<key>`, else the error's own (English) message.
+ */
+export function errorMessage(t: Translate, err: unknown, prefix: string): string {
+  const e = (err ?? {}) as CodedError;
+  if (isClientText(e.text)) {
+    const text = e.text;
+    return renderText(text, (key, params) => t(`${prefix}.${key}`, params));
+  }
+  return typeof e.message === 'string' ? e.message : String(err);
 }
 
 /** A failed request (upload or submit) as a node error; `key` says which. */
@@ -72,7 +92,7 @@ export function requestFailure(
 ): NodeInputError {
   const e = (err ?? {}) as CodedError;
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const detail = typeof e.message === 'string' ? e.message : String(err);
+  const detail = errorMessage(t, err, 'errors.client');
   const reasonKey = code && /^[a-z_]+$/.test(code) ? code : key === 'upload' ? 'upload' : 'internal';
   const reason = t(`status.reason.${reasonKey}`);
   return new NodeInputError(

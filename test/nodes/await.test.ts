@@ -10,7 +10,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { API_KEY, awaitFlow, Collector, credentials, helper, initI18n, ROOT, sets, sleep } from './await-harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { hooks } = require('@node-red/util');
+const { hooks, i18n } = require('@node-red/util');
 
 const SCALE = 0.002; // an API second lasts 2 ms: sadtalker's 107.5 s take 215 ms
 const SAMPLE = join(ROOT, 'assets', 'sample.mp4');
@@ -97,6 +97,23 @@ describe('segmind await node (runtime)', function () {
     assert.deepEqual([nf.msg.error.code, nf.msg.error.httpStatus], ['not_found', 404]);
     const keyed = JSON.stringify([...ds, nf].map((d) => d.msg));
     assert.ok(!keyed.includes('SG_wrong_key') && !keyed.includes(API_KEY), 'a key leaked into a message');
+  });
+
+  it("failed: the client's reason is in the runtime language (German), with Segmind's own words", async () => {
+    await i18n.i.changeLanguage('de');
+    try {
+      const c = await load();
+      const handle = await submit();
+      sb.fault({ endpoint: 'status', kind: { type: 'http', status: 401, body: { error: 'Invalid API key' } }, times: Infinity });
+      send({ segmind: handle });
+      const [d] = await c.waitFor(1);
+      assert.equal(d.output, 2);
+      assert.deepEqual([d.msg.error.code, d.msg.error.httpStatus], ['auth', 401]);
+      assert.match(d.msg.error.message, /^Segmind hat den API-Schlüssel abgelehnt \(HTTP 401\): Invalid API key\. Prüfen Sie /);
+      assert.ok(!JSON.stringify(d.msg).includes(API_KEY));
+    } finally {
+      await i18n.i.changeLanguage('en-US');
+    }
   });
 
   it('failed: a job already past Segmind\'s one-hour retention, without a request', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLIENT_TEXTS } from '../../src/client/errors';
 import { SHARED_KEY } from '../../src/models/generate/text';
 import { SHARED_TEXT_KEY } from '../../src/nodes/model-node';
 
@@ -27,6 +28,25 @@ describe('segmind-model runtime texts', () => {
     const de = leaves(read('de'));
     assert.deepEqual([...de.keys()].sort(), [...en.keys()].sort());
     for (const [key, text] of en) assert.deepEqual(placeholders(de.get(key)!), placeholders(text), key);
+  });
+
+  it('the client texts: en-US repeats the English templates, de has every key with the same placeholders', () => {
+    const catalogs = (lang: string) => [
+      leaves(read(lang)['segmind-model'].errors.client),
+      leaves(JSON.parse(fs.readFileSync(path.join(dir, lang, 'segmind-await.json'), 'utf8'))['segmind-await'].clientErrors),
+    ];
+    const [enModel, enAwait] = catalogs('en-US');
+    const [deModel, deAwait] = catalogs('de');
+    for (const en of [enModel, enAwait]) assert.deepEqual(Object.fromEntries(en), CLIENT_TEXTS);
+    for (const de of [deModel, deAwait]) {
+      assert.deepEqual([...de.keys()].sort(), Object.keys(CLIENT_TEXTS).sort());
+      for (const [key, text] of Object.entries(CLIENT_TEXTS)) {
+        assert.deepEqual(placeholders(de.get(key)!), placeholders(text), key);
+        assert.notEqual(de.get(key), undefined, key);
+      }
+    }
+    // German is really German where the English has words of its own
+    assert.notEqual(deModel.get('http401'), enModel.get('http401'));
   });
 
   it('both help pages exist with the four sections', () => {

@@ -325,6 +325,11 @@ describe('model nodes (runtime + sandbox)', function () {
         assert.match(o.caught.error.message, /pose_style: 99 liegt außerhalb des Bereichs; erlaubt: /);
         const m = await send({ image: 42, audio: 'https://example.com/a.mp3' });
         assert.match(m.caught.error.message, /input_image \(msg\.image\): number 42 ist nicht verwendbar/);
+        // the client's reason is German too, with Segmind's own words and the status kept
+        sb.fault({ endpoint: 'submit', kind: { type: 'http', status: 401, body: { error: 'Invalid API key' } } });
+        const r = await send(mediaMsg(spec));
+        assert.match(r.caught.error.message, /Segmind hat den API-Schlüssel abgelehnt \(HTTP 401\): Invalid API key\. Prüfen Sie den API-Schlüssel/);
+        assert.doesNotMatch(r.caught.error.message, /rejected the API key|Check the API key/);
       } finally {
         await setLanguage('en-US');
       }
