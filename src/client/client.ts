@@ -18,7 +18,7 @@ import {
 } from './errors';
 import { setMaxListeners } from 'node:events';
 import { linkSignals } from './signals';
-import { AttemptAbort, DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
+import { AttemptAbort, MAX_CONNECTIONS_PER_ORIGIN, RequestGate, DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
 import { backoffDelay, retryHintTime, sleep } from './retry';
 import { errorToText, failedAnswer, resultAnswer, statusAnswer, submitAnswer, uploadAnswer } from './schemas';
 import type {
@@ -111,6 +111,8 @@ export class SegmindClient {
    * its whole listener list on every add, and thousands of polls may be in flight at once.
    */
   private readonly inflight = new Set<AttemptAbort>();
+  /** API-host requests under way at once: no more than the agent has sockets for one origin */
+  private readonly gate = new RequestGate(MAX_CONNECTIONS_PER_ORIGIN);
   /** governs only retry pauses (rare), which link it with the caller's signal while they sleep */
   private readonly closer = new AbortController();
   /** headers of every JSON GET (status and result polls), built once */
@@ -382,6 +384,7 @@ export class SegmindClient {
     reason.name = 'AbortError';
     for (const attempt of this.inflight) attempt.abort(reason);
     this.inflight.clear();
+    this.gate.stop(reason);
     this.closer.abort(reason);
     this.budget.stop(reason);
     this.closing = this.agent.destroy().catch(() => undefined);
@@ -405,8 +408,23 @@ export class SegmindClient {
           throw this.abortedError(x, attempt - 1);
         }
       }
+      // API-host requests wait their turn for a socket here, holding little (see RequestGate)
+      const gated = x.budgeted;
+      if (gated) {
+        const turn = this.gate.enter(signal);
+        if (turn) {
+          try {
+            await turn;
+          } catch {
+            throw this.abortedError(x, attempt - 1);
+          }
+        }
+      }
       // Nothing may start after close(), even if the budget released this call in the same tick.
-      if (this.closed || signal?.aborted) throw this.abortedError(x, attempt - 1);
+      if (this.closed || signal?.aborted) {
+        if (gated) this.gate.leave();
+        throw this.abortedError(x, attempt - 1);
+      }
 
       const control = new AttemptAbort();
       this.inflight.add(control);
@@ -428,7 +446,7 @@ export class SegmindClient {
         );
         if (x.readBody || !x.accept(res.status)) text = await res.body.text();
       } catch (err) {
-        this.inflight.delete(control);
+        this.done(control, gated);
         if (signal?.aborted || this.closed) throw this.abortedError(x, attempt, err);
         const failure = classifyTransportError(err);
         if (failure.kind === 'aborted') throw this.abortedError(x, attempt, err);
@@ -450,7 +468,7 @@ export class SegmindClient {
       }
       // a body read to the end needs no aborting any more; a streamed one is released by its reader
       const streaming = text === undefined;
-      if (!streaming) this.inflight.delete(control);
+      if (!streaming) this.done(control, gated);
 
       if (res.status === 429) {
         const now = Date.now();
@@ -468,7 +486,7 @@ export class SegmindClient {
       }
       if (x.budgeted) this.budget.succeeded();
       if (x.accept(res.status)) {
-        const release = streaming ? () => void this.inflight.delete(control) : NO_RELEASE;
+        const release = streaming ? this.releaser(control, gated) : NO_RELEASE;
         return { res, text, attempts: attempt, dispatchedAt, release };
       }
       if (!isPost(x.ctx) && RETRY_STATUSES.has(res.status) && attempt < this.maxAttempts) {
@@ -478,6 +496,22 @@ export class SegmindClient {
       }
       throw httpError(res.status, text ?? '', headerValue(res.headers, 'content-type'), x.ctx, { attempts: attempt });
     }
+  }
+
+  /** The attempt's request and body are over: close() need not abort it, and its gate turn passes on. */
+  private done(control: AttemptAbort, gated: boolean): void {
+    this.inflight.delete(control);
+    if (gated) this.gate.leave();
+  }
+
+  /** done() for a streamed body, safe to call more than once (redirect hops and the stream's close). */
+  private releaser(control: AttemptAbort, gated: boolean): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.done(control, gated);
+    };
   }
 
   private abortedError(x: Exchange, attempts: number, cause?: unknown): SegmindError {

@@ -36,9 +36,10 @@ export interface WireResponse {
 
 /**
  * Sockets per origin. Without a cap a burst of calls released together opens a socket per call
- * (thousands, each with its own buffers); beyond the cap calls wait in undici's queue for a free
- * keep-alive socket. That wait counts against the headers timeout, so the cap is well above what
- * a budgeted client or a flow's downloads keep in flight at once.
+ * (thousands, each with its own buffers). API-host calls wait for a turn in the client's
+ * RequestGate (same limit) before a request is built, so they never queue in undici; other calls
+ * (downloads from output hosts) beyond the cap wait in undici's queue, and that wait counts
+ * against the headers timeout, so the cap is well above what a flow's downloads keep in flight.
  */
 export const MAX_CONNECTIONS_PER_ORIGIN = 128;
 
@@ -71,6 +72,82 @@ export class AttemptAbort extends EventEmitter {
 }
 
 const ONCE = { once: true } as const;
+
+interface Turn {
+  next: Turn | undefined;
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  done: boolean;
+}
+
+/**
+ * Lets at most `limit` requests be under way at once (from request to the end of the body); the rest
+ * wait here, in arrival order. A request waiting in undici's own queue for a socket already holds
+ * its request, handler, headers and timers (tens of KB); a call waiting here holds a queue entry.
+ * Bursts of thousands of polls would otherwise park that much in undici's queue, long enough for
+ * V8 to move it all to the old generation before it dies.
+ */
+export class RequestGate {
+  private active = 0;
+  private head: Turn | undefined;
+  private tail: Turn | undefined;
+  private stopped: { reason: unknown } | undefined;
+
+  constructor(readonly limit: number) {}
+
+  /** Resolves when the caller may send; rejects with the signal's reason, or stop()'s. */
+  enter(signal?: AbortSignal): Promise<void> | undefined {
+    if (this.stopped) return Promise.reject(this.stopped.reason);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.active < this.limit && !this.head) {
+      this.active++;
+      return undefined; // no wait, no promise
+    }
+    return new Promise<void>((resolve, reject) => {
+      const turn: Turn = { next: undefined, resolve, reject, signal, onAbort: undefined, done: false };
+      if (signal) {
+        // an aborted turn stays in the list, marked done, and is skipped when its time comes
+        turn.onAbort = () => {
+          if (turn.done) return;
+          turn.done = true;
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', turn.onAbort, ONCE);
+      }
+      if (this.tail) this.tail.next = turn;
+      else this.head = turn;
+      this.tail = turn;
+    });
+  }
+
+  /** One request is done (body read, stream closed, or failed): the next waiting call may go. */
+  leave(): void {
+    for (let turn = this.head; turn; turn = this.head) {
+      this.head = turn.next;
+      if (!this.head) this.tail = undefined;
+      if (turn.done) continue;
+      turn.done = true;
+      if (turn.onAbort) turn.signal!.removeEventListener('abort', turn.onAbort);
+      turn.resolve(); // the slot passes straight to it
+      return;
+    }
+    this.active--;
+  }
+
+  /** Rejects every waiting call and every later enter(). */
+  stop(reason: unknown): void {
+    this.stopped = { reason };
+    for (let turn = this.head; turn; turn = turn.next) {
+      if (turn.done) continue;
+      turn.done = true;
+      if (turn.onAbort) turn.signal!.removeEventListener('abort', turn.onAbort);
+      turn.reject(reason);
+    }
+    this.head = this.tail = undefined;
+  }
+}
 
 /** Thrown when no response headers arrived in time (undici's own timer ticks only every ~0.5 s). */
 export class HeadersTimeoutError extends Error {

@@ -87,6 +87,11 @@ interface Active {
   status?: string;
   /** fetching the result or the output file */
   fetching: boolean;
+  /** the pause between polls under way: its timer and how to end it (see pause()) */
+  timer?: ReturnType<typeof setTimeout>;
+  wake?: (goOn: boolean) => void;
+  /** ends the current pause with true; made once per job, not per poll */
+  onTimer: () => void;
 }
 
 /** Largest pause after repeated retryable errors, API seconds. */
@@ -127,7 +132,9 @@ export class Waiter {
         existing.watchers.add(watcher);
         return;
       }
-      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false };
+      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false, onTimer: () => wake(a, true) };
+      // one abort listener per job, however many pauses it takes
+      a.abort.signal.addEventListener('abort', () => wake(a, false), { once: true });
       this.active.set(job.requestId, a);
       this.opts.onChange?.();
       this.run(a).catch((err: unknown) => {
@@ -215,7 +222,7 @@ export class Waiter {
       }
       pollNow = false;
       wait = Math.min(wait, Math.max(0, earliestDeadline(a) - Date.now()));
-      if (!(await sleep(wait, signal))) return;
+      if (!(await this.pause(a, wait))) return;
 
       let status: StatusResult | undefined;
       try {
@@ -338,12 +345,26 @@ export class Waiter {
               status: 'COMPLETED',
             };
           }
-          if (!(await sleep(this.errorBackoff(attempt), signal))) return undefined;
+          if (!(await this.pause(a, this.errorBackoff(attempt)))) return undefined;
         }
       }
     } finally {
       a.fetching = false;
     }
+  }
+
+  /**
+   * Resolves true after ms, false at once if the job's wait ends (its signal aborts; the timer is
+   * cleared). Per pause only the promise and its timer are new: thousands of jobs pause at once
+   * for seconds, long enough for whatever a pause allocates to outlive V8's young generation.
+   */
+  private pause(a: Active, ms: number): Promise<boolean> {
+    if (a.abort.signal.aborted) return STOPPED;
+    if (ms <= 0) return GO_ON;
+    return new Promise<boolean>((resolve) => {
+      a.wake = resolve;
+      a.timer = setTimeout(a.onTimer, ms);
+    });
   }
 
   /** Exponential pause after consecutive retryable errors, with jitter, in real ms. */
@@ -416,19 +437,16 @@ function asFailure(err: unknown): Failure {
   return { kind: 'error', retryable, error: { message, code, httpStatus } };
 }
 
-/** Resolves true after ms, false at once if the signal aborts (timer cleared). */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+const GO_ON = Promise.resolve(true);
+const STOPPED = Promise.resolve(false);
+
+/** Ends the job's current pause, if any: true to go on polling, false when its wait has ended. */
+function wake(a: Active, goOn: boolean): void {
+  if (a.timer !== undefined) {
+    clearTimeout(a.timer);
+    a.timer = undefined;
+  }
+  const resolve = a.wake;
+  a.wake = undefined;
+  resolve?.(goOn);
 }
