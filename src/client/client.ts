@@ -7,6 +7,7 @@ import { RequestBudget, type BudgetStats } from './budget';
 import { lengthCheckedStream } from './download-stream';
 import {
   SegmindError,
+  downloadBrokeOff,
   formatSeconds,
   httpError,
   invalidResponse,
@@ -356,14 +357,11 @@ export class SegmindClient {
         }
         const failure = cause ? classifyTransportError(cause) : undefined;
         const code = failure?.kind === 'timeout' ? 'timeout' : 'network';
-        return new SegmindError({
+        return downloadBrokeOff(where, received, contentLength, {
           code,
-          retryable: true,
+          detail: failure?.detail,
           cause: safeCause(cause, this.apiKey),
-          message: scrub(
-            `The download of ${where} broke off after ${received}${contentLength !== undefined ? ` of ${contentLength}` : ''} bytes${failure ? ` (${failure.detail})` : ''}.`,
-            this.apiKey,
-          ),
+          secret: this.apiKey,
         });
       });
       stream.once('close', answer.release);
