@@ -26,6 +26,11 @@ export const CLIENT_TEXTS: Record<string, string> = {
   'what.uploadOne': 'the upload of __count__ file',
   'what.uploadMany': 'the upload of __count__ files',
   'what.download': 'the download of __url__',
+  // the await node's job outcomes (src/jobs/waiter.ts)
+  'job.failed': 'Segmind job __requestId____model__ FAILED: __reason__',
+  'job.model': ' (__model__)',
+  'job.noReason': 'no reason given',
+  'job.outputNotFetched': 'The job completed but its output could not be fetched: __detail__',
   // fragments
   said: ': __error__',
   triesAfter: ' after __attempts__ attempts',
@@ -110,7 +115,7 @@ export function englishText(text: ClientText): string {
 }
 
 /** A text with its key checked against the templates at compile time of the call site. */
-function ct(key: string, params: Record<string, ClientTextParam> = {}): ClientText {
+export function ct(key: string, params: Record<string, ClientTextParam> = {}): ClientText {
   return { key, params };
 }
 

@@ -4,6 +4,7 @@
 // No Node-RED here: the await node adapts this to messages, outputs and context.
 
 import type { CallOptions, Download, ResultBody, StatusResult } from '../client/types';
+import { ct, englishText, type ClientText } from '../client/errors';
 import { deliverOutput, OutputError, type ResultMode } from './deliver';
 import type { Prior } from './priors';
 import { baseInterval, DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
@@ -41,6 +42,8 @@ export interface WatchedJob {
 
 export interface JobFailure {
   message: string;
+  /** the message as a template and parameters, so the node can say it in its language */
+  text?: ClientText;
   /** 'failed' for a FAILED job, else the client's error code, or 'bad_output' / 'expired' */
   code: string;
   httpStatus?: number;
@@ -249,7 +252,7 @@ export class Waiter {
         if (status.status === 'FAILED') {
           return this.finish(a, {
             kind: 'failed',
-            error: { message: failedText(job, status.error), code: 'failed', httpStatus: 422 },
+            error: textFailure(failedText(job, status.error), 'failed', 422),
             result: status.raw,
             status: 'FAILED',
           });
@@ -310,7 +313,7 @@ export class Waiter {
       if (body.status === 'FAILED') {
         return {
           kind: 'failed',
-          error: { message: failedText(a.job, body.error ?? undefined), code: 'failed', httpStatus: 422 },
+          error: textFailure(failedText(a.job, body.error ?? undefined), 'failed', 422),
           result: body.raw,
           status: 'FAILED',
         };
@@ -328,7 +331,7 @@ export class Waiter {
         } catch (err) {
           if (this.ended(a)) return undefined;
           if (err instanceof OutputError) {
-            return { kind: 'failed', error: { message: err.message, code: err.code }, result: body.raw, status: 'COMPLETED' };
+            return { kind: 'failed', error: { message: err.message, text: err.text, code: err.code }, result: body.raw, status: 'COMPLETED' };
           }
           const failure = asFailure(err);
           if (failure.kind === 'closed') return failure.end;
@@ -338,9 +341,10 @@ export class Waiter {
               failure.kind === 'error'
                 ? failure.error
                 : { message: String((err as Error)?.message ?? err), code: 'download' };
+            const detail = 'text' in error && error.text ? error.text : error.message;
             return {
               kind: 'failed',
-              error: { ...error, message: `The job completed but its output could not be fetched: ${error.message}` },
+              error: { ...textFailure(ct('job.outputNotFetched', { detail }), error.code), httpStatus: 'httpStatus' in error ? error.httpStatus : undefined },
               result: body.raw,
               status: 'COMPLETED',
             };
@@ -402,9 +406,14 @@ function expiredEnd(job: WatchedJob, text?: (job: WatchedJob) => string): JobEnd
   };
 }
 
-function failedText(job: WatchedJob, error: unknown): string {
-  const text = typeof error === 'string' && error.trim() ? error.trim() : 'no reason given';
-  return `Segmind job ${job.requestId}${job.model ? ` (${job.model})` : ''} FAILED: ${text}`;
+function textFailure(text: ClientText, code: string, httpStatus?: number): JobFailure {
+  return { message: englishText(text), text, code, httpStatus };
+}
+
+function failedText(job: WatchedJob, error: unknown): ClientText {
+  // Segmind's own reason is its words, not ours: it stays as it came
+  const reason = typeof error === 'string' && error.trim() ? error.trim() : ct('job.noReason');
+  return ct('job.failed', { requestId: job.requestId, model: job.model ? ct('job.model', { model: job.model }) : '', reason });
 }
 
 /** A 429's "not before" time (epoch ms) carried by the client's error, else 0. */
@@ -420,7 +429,7 @@ type Failure =
 
 /** Classifies a thrown error: a FAILED job served as 422, a retryable hiccup, or the end of polling. */
 function asFailure(err: unknown): Failure {
-  const e = (err ?? {}) as { code?: unknown; httpStatus?: unknown; retryable?: unknown; message?: unknown; segmindError?: unknown };
+  const e = (err ?? {}) as { code?: unknown; httpStatus?: unknown; retryable?: unknown; message?: unknown; segmindError?: unknown; text?: ClientText };
   const httpStatus = typeof e.httpStatus === 'number' ? e.httpStatus : undefined;
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (httpStatus === 422) {
@@ -434,7 +443,7 @@ function asFailure(err: unknown): Failure {
   // Anything else we do not understand (a redirect: the API never redirects) is not.
   const garbled = code === 'invalid_response' && (httpStatus === undefined || (httpStatus >= 200 && httpStatus < 300));
   const retryable = e.retryable === true || garbled;
-  return { kind: 'error', retryable, error: { message, code, httpStatus } };
+  return { kind: 'error', retryable, error: { message, text: e.text, code, httpStatus } };
 }
 
 const GO_ON = Promise.resolve(true);

@@ -111,6 +111,14 @@ describe('segmind await node (runtime)', function () {
       assert.deepEqual([d.msg.error.code, d.msg.error.httpStatus], ['auth', 401]);
       assert.match(d.msg.error.message, /^Segmind hat den API-Schlüssel abgelehnt \(HTTP 401\): Invalid API key\. Prüfen Sie /);
       assert.ok(!JSON.stringify(d.msg).includes(API_KEY));
+      // a FAILED job: our words in German, Segmind's reason as Segmind gave it
+      sb.clearFaults();
+      sb.scriptJob({ outcome: 'fail', error: 'No face detected', durationSeconds: 5 });
+      const failed = await submit();
+      send({ segmind: failed });
+      const [f] = await c.waitFor(2).then((all) => all.slice(1));
+      assert.equal(f.output, 2);
+      assert.equal(f.msg.error.message, `Segmind-Auftrag ${failed.requestId} (sadtalker) FEHLGESCHLAGEN: No face detected`);
     } finally {
       await i18n.i.changeLanguage('en-US');
     }
