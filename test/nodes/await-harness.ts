@@ -2,42 +2,14 @@
 // runtime via node-red-node-test-helper, with their real message catalogs, against a real sandbox.
 // Flow: config 'cfg' + await node 'aw' -> helpers 'done1' (completed), 'done2' (failed), 'done3'
 // (timed out); a complete node counts done() calls of 'aw'.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Sandbox } from '../../src/sandbox';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { i18n } = require('@node-red/util');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper');
 
-export const ROOT = path.resolve(__dirname, '..', '..');
-const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).name as string;
+export { ROOT, builtNodeSet, initI18n } from '../support/runtime';
+import { builtNodeSet, type NodeModule } from '../support/runtime';
 export const API_KEY = 'SG_await_test_4b8e2c';
-
-type NodeModule = (RED: unknown) => unknown;
-
-/** One built node set as Node-RED's registry loads it: its catalog registered, RED._ bound to its namespace. */
-export function builtNodeSet(rel: string): NodeModule {
-  const file = path.join(ROOT, rel);
-  if (!fs.existsSync(file)) throw new Error(`${rel} is missing: run \`npm run build\` first`);
-  const set = path.basename(file, '.js');
-  const namespace = `${PACKAGE}/${set}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as NodeModule;
-  return async (red: unknown) => {
-    await i18n.registerMessageCatalog(namespace, path.join(path.dirname(file), 'locales'), `${set}.json`);
-    const own = Object.create(red as object);
-    own._ = (key: string, params?: unknown) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, params);
-    return mod(own);
-  };
-}
-
-let i18nReady = false;
-export function initI18n(): void {
-  if (!i18nReady) i18n.init({ lang: 'en-US' });
-  i18nReady = true;
-}
 
 export const sets = (): NodeModule[] => [builtNodeSet('nodes/segmind-config.js'), builtNodeSet('nodes/segmind-await.js')];
 

@@ -2,8 +2,6 @@
 // first) in the real Node-RED runtime via node-red-node-test-helper, with real message catalogs
 // (registered as Node-RED's registry does: namespace '<package>/<set>', <dir>/locales/<lang>/<set>.json)
 // and a real sandbox over loopback HTTP.
-import * as path from 'node:path';
-import * as fs from 'node:fs';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -11,37 +9,13 @@ const { i18n } = require('@node-red/util');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
 
-export const ROOT = path.resolve(__dirname, '..', '..');
-const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).name as string;
+export { ROOT, builtNodeSet } from '../support/runtime';
+import { builtNodeSet, initI18n as initRuntimeI18n, type NodeModule } from '../support/runtime';
 /** A key the sandbox accepts that is easy to search for in outputs. */
 export const API_KEY = 'SG_testkey_0f3c9a7d1e';
 
-type NodeModule = (RED: unknown) => unknown;
-
-/** One built node set (e.g. 'nodes/models/sadtalker.js') as the test helper loads it. */
-export function builtNodeSet(rel: string): NodeModule {
-  const file = path.join(ROOT, rel);
-  if (!fs.existsSync(file)) throw new Error(`${rel} is missing: run \`npm run build\` first`);
-  const set = path.basename(file, '.js');
-  const namespace = `${PACKAGE}/${set}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as NodeModule;
-  return async (red: unknown) => {
-    await i18n.registerMessageCatalog(namespace, path.join(path.dirname(file), 'locales'), `${set}.json`);
-    // each node set gets its own RED._ bound to its namespace, as in Node-RED's registry
-    const own = Object.create(red as object);
-    own._ = (key: string, params?: unknown) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, params);
-    return mod(own);
-  };
-}
-
-let i18nReady: Promise<void> | undefined;
-export function initI18n(): Promise<void> {
-  i18nReady ??= (async () => {
-    i18n.init({ lang: 'en-US' });
-    // registerMessageCatalog waits for init; nothing else to do
-  })();
-  return i18nReady;
+export async function initI18n(): Promise<void> {
+  initRuntimeI18n();
 }
 
 export const configSet = () => builtNodeSet('nodes/segmind-config.js');

@@ -11,38 +11,16 @@ import { specs } from '../../src/models/specs';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { i18n } = require('@node-red/util');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper');
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+import { ROOT, builtNodeSet, initI18n, type NodeModule } from './runtime';
+
+export { ROOT };
 export const BUILD_ROOT = process.env.SEGMIND_TEST_BUILD_ROOT ?? ROOT;
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).name as string;
 
-type NodeModule = (RED: unknown) => unknown;
-
-/** One built node set (e.g. 'nodes/models/sadtalker.js') with its message catalog, as Node-RED's registry loads it. */
 export function builtSet(rel: string): NodeModule {
-  const file = path.join(BUILD_ROOT, rel);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  const set = path.basename(file, '.js');
-  const namespace = `${PACKAGE}/${set}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as NodeModule;
-  initI18n();
-  return async (red: unknown) => {
-    await i18n.registerMessageCatalog(namespace, path.join(path.dirname(file), 'locales'), `${set}.json`);
-    const own = Object.create(red as object);
-    own._ = (key: string, params?: unknown) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, params);
-    return mod(own);
-  };
-}
-
-let i18nReady = false;
-export function initI18n(): void {
-  if (i18nReady) return;
-  i18n.init({ lang: 'en-US' });
-  i18nReady = true;
+  return builtNodeSet(rel, BUILD_ROOT);
 }
 
 export const sets = {
