@@ -228,11 +228,19 @@ export class Waiter {
       if (!(await this.pause(a, wait))) return;
 
       let status: StatusResult | undefined;
+      // A poll can hang for the client's whole headers timeout (and its retries): messages whose
+      // deadline passes meanwhile leave on time instead of after it. A poll made at the deadline
+      // still gets a few API seconds to answer.
+      const deadlineTimer = setTimeout(
+        () => this.sweepTimedOut(a),
+        Math.max(0, earliestDeadline(a) - Date.now()) + DEADLINE_GRACE_S * this.unit,
+      );
       try {
         status = await this.opts.client.status(a.ref, { signal, priority: 5 });
         errors = 0;
         invalid = 0;
       } catch (err) {
+        clearTimeout(deadlineTimer);
         if (this.ended(a)) return;
         const failure = asFailure(err);
         if (failure.kind === 'failed-job' || failure.kind === 'closed') return this.finish(a, failure.end);
@@ -243,6 +251,7 @@ export class Waiter {
         errors++;
         notBefore = retryAtOf(err);
       }
+      clearTimeout(deadlineTimer);
       if (this.ended(a)) return;
 
       if (status) {
@@ -277,21 +286,26 @@ export class Waiter {
       }
 
       // Not final (or a retryable error): messages whose deadline has passed leave as timed out.
-      const now = Date.now();
-      // deleting the entry being visited is safe while iterating a Set
-      for (const w of a.watchers) {
-        if (w.deadline <= now) {
-          a.watchers.delete(w);
-          w.resolve({ kind: 'timeout', status: a.status });
-        }
-      }
-      if (a.watchers.size === 0) {
-        this.active.delete(job.requestId);
-        a.abort.abort();
-        this.opts.onChange?.();
-        return;
+      if (this.sweepTimedOut(a)) return;
+    }
+  }
+
+  /** Messages whose deadline has passed leave as timed out; true when none is left (the wait ends). */
+  private sweepTimedOut(a: Active): boolean {
+    if (this.ended(a) || a.fetching) return this.ended(a);
+    const now = Date.now();
+    // deleting the entry being visited is safe while iterating a Set
+    for (const w of a.watchers) {
+      if (w.deadline <= now) {
+        a.watchers.delete(w);
+        w.resolve({ kind: 'timeout', status: a.status });
       }
     }
+    if (a.watchers.size > 0) return false;
+    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    a.abort.abort();
+    this.opts.onChange?.();
+    return true;
   }
 
   /** Fetches the result body and the output; undefined when the wait ended meanwhile. */
@@ -445,6 +459,9 @@ function asFailure(err: unknown): Failure {
   const retryable = e.retryable === true || garbled;
   return { kind: 'error', retryable, error: { message, text: e.text, code, httpStatus } };
 }
+
+/** API seconds a poll made at a message's deadline may still take before the message times out */
+const DEADLINE_GRACE_S = 5;
 
 const GO_ON = Promise.resolve(true);
 const STOPPED = Promise.resolve(false);

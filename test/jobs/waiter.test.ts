@@ -126,6 +126,18 @@ describe('jobs/waiter against the sandbox', function () {
     }
   });
 
+  it('timed out on time even while a status poll hangs (no answer within the headers timeout)', async () => {
+    const job = await submit();
+    // every status poll hangs for 3 s of real time; the message's deadline is 200 API s = 0.4 s away
+    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 3000 }, times: Infinity });
+    const started = Date.now();
+    const end = await waiter().watch(job, later(200));
+    const late = Date.now() - started - 200 * 1000 * SCALE;
+    assert.equal(end.kind, 'timeout');
+    // it leaves at the deadline plus the grace a last poll gets (5 API s), not when the poll gives up
+    assert.ok(late < 1000, `left ${late} ms after its deadline while a poll hung for 3000 ms`);
+  });
+
   it('timed out: a job that never finishes ends at its deadline and polling stops', async () => {
     sb.scriptJob({ outcome: 'never' });
     const job = await submit();
