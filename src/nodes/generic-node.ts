@@ -3,10 +3,10 @@
 // and replaced by their URLs. Same msg.segmind, errors and status as the model nodes.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { classify, describeValue, DEFAULT_MAX_MEDIA_MB, type ClassifiedField } from '../media';
-import { configProblem, getConfig } from './config-node';
+import { getConfig } from './config-node';
 import { runtimeText, type Translate } from './runtime-text';
 import { handleInput, isPlainObject } from './input-handling';
-import { NodeInputError, scrubSecret, toInputError } from './input-errors';
+import { NodeInputError, usableConfig, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
@@ -45,10 +45,7 @@ export function registerGenericNode(RED: NodeAPI): void {
       async (msg, send, signal) => {
         let started = false;
         try {
-          const problem = configProblem(RED, config);
-          if (!config || problem) {
-            throw new NodeInputError(problem ?? t('errors.noConfig'), t('status.last.config'));
-          }
+          const usable = usableConfig(RED, config, t);
           const fromMsg = (msg as { model?: unknown }).model;
           const model = fromMsg !== undefined && fromMsg !== null && fromMsg !== '' ? fromMsg : def.model;
           const slug = checkSlug(model);
@@ -84,7 +81,7 @@ export function registerGenericNode(RED: NodeAPI): void {
 
           status.started();
           started = true;
-          const handle = await submitJob(t, config.client, slug, schema, params, fields, signal);
+          const handle = await submitJob(t, usable.client, slug, schema, params, fields, signal);
           msg.segmind = handle;
           status.succeeded(handle.requestId);
           send(msg);

@@ -4,6 +4,8 @@
 import { renderText, type ClientText } from '../client/errors';
 import { MediaError } from '../media';
 import type { ParamError } from '../models/params';
+import type { NodeAPI } from 'node-red';
+import { configProblem, type SegmindConfigNode } from './config-node';
 import type { Translate } from './runtime-text';
 
 /** A problem found before any request, or a failed request, already worded for the user. */
@@ -115,4 +117,11 @@ export function scrubSecret(err: NodeInputError, secret: string | undefined): No
   if (!secret || (!err.message.includes(secret) && !err.short.includes(secret))) return err;
   const clean = (s: string) => s.split(secret).join('***');
   return new NodeInputError(clean(err.message), clean(err.short), { field: err.field, code: err.code });
+}
+
+/** The config node, if it can be used; otherwise the input error both submitting nodes report. */
+export function usableConfig(RED: NodeAPI, config: SegmindConfigNode | null, t: Translate): SegmindConfigNode {
+  const problem = configProblem(RED, config);
+  if (!config || problem) throw new NodeInputError(problem ?? t('errors.noConfig'), t('status.last.config'));
+  return config;
 }

@@ -5,10 +5,10 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ModelSpec } from '../models/spec';
 import { buildPayloadSchema, mediaParams, parseParams, valueParams } from '../models/params';
 import { classify, DEFAULT_MAX_MEDIA_MB, type ClassifiedField } from '../media';
-import { configProblem, getConfig } from './config-node';
+import { getConfig } from './config-node';
 import { runtimeText } from './runtime-text';
 import { describeSource, handleInput, isPlainObject, readProperty } from './input-handling';
-import { NodeInputError, paramFailure, scrubSecret, toInputError } from './input-errors';
+import { NodeInputError, usableConfig, paramFailure, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 
@@ -47,10 +47,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
       async (msg, send, signal) => {
         let started = false;
         try {
-          const problem = configProblem(RED, config);
-          if (!config || problem) {
-            throw new NodeInputError(problem ?? t('errors.noConfig'), t('status.last.config'));
-          }
+          const usable = usableConfig(RED, config, t);
           // 1. everything the message says, checked completely before any request
           const override = await readProperty(RED, node, msg, t, 'payload', def.paramsProperty || 'payload', def.paramsPropertyType || 'msg');
           const overrides = isPlainObject(override) ? override : undefined;
@@ -74,7 +71,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
           // 2. requests: one upload for all byte media, then the submit
           status.started();
           started = true;
-          const handle = await submitJob(t, config.client, spec.slug, schema, parsed.params, fields, signal);
+          const handle = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, signal);
           msg.segmind = handle;
           status.succeeded(handle.requestId);
           send(msg);
