@@ -54,8 +54,17 @@ export async function addNode(page: Page, type: string, props: Record<string, un
 
 /** Opens a node's edit tray with a double click on the canvas. */
 export async function openEditor(page: Page, id: string): Promise<void> {
-  await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
-  await page.locator('#node-dialog-ok').waitFor({ state: 'visible', timeout: 10000 });
+  // under load Chromium can split a double click into two single clicks: try again, as a user would
+  const ok = page.locator('#node-dialog-ok');
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
+    try {
+      await ok.waitFor({ state: 'visible', timeout: 4000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
   // the tray slides in; form widgets (typedInput, spinner) are built in oneditprepare
   await page.waitForFunction(() => !document.querySelector('.red-ui-tray.red-ui-tray-opening'));
   await page.waitForTimeout(300);
