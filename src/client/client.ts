@@ -45,6 +45,8 @@ export const USER_AGENT = `${packageName}/${packageVersion} (node ${process.vers
 const DEFAULT_RPM = 5;
 const DEFAULT_MAX_ATTEMPTS = 5;
 const MAX_REDIRECTS = 5;
+/** close() waits this long for submits on the wire (Node-RED gives a node's close 15 s). */
+export const SUBMIT_DRAIN_MS = 13_000;
 /** Longest server-advertised wait (API ms) a call sits through before giving up with rate_limited. */
 const MAX_HINT_WAIT_API_MS = 10 * 60_000;
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
@@ -65,6 +67,8 @@ interface Exchange {
   priority: number;
   /** the caller's signal; close() reaches the call through the client's set of in-flight attempts */
   signal?: AbortSignal;
+  /** ends the call only before its request is sent (see CallOptions.stopBeforeSend) */
+  stopBeforeSend?: AbortSignal;
   /** JSON calls read the whole body; downloads hand the stream on */
   readBody: boolean;
   bodyTimeout: number;
@@ -112,6 +116,9 @@ export class SegmindClient {
    * its whole listener list on every add, and thousands of polls may be in flight at once.
    */
   private readonly inflight = new Set<AttemptAbort>();
+  /** submit POSTs on the wire: close() waits for them (at most SUBMIT_DRAIN_MS) instead of aborting */
+  private readonly submitsInFlight = new Set<AttemptAbort>();
+  private submitsDrained?: () => void;
   /** API-host requests under way at once: no more than the agent has sockets for one origin */
   private readonly gate = new RequestGate(MAX_CONNECTIONS_PER_ORIGIN);
   /** governs only retry pauses (rare), which link it with the caller's signal while they sleep */
@@ -174,7 +181,7 @@ export class SegmindClient {
     }
     const body = toJson(payload ?? {}, 'payload');
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
-    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx);
+    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx, opts.stopBeforeSend);
     const parsed = submitAnswer.safeParse(json);
     if (!parsed.success) {
       throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
@@ -201,6 +208,7 @@ export class SegmindClient {
     priority: number,
     signal: AbortSignal | undefined,
     accept: (status: number) => boolean,
+    stopBeforeSend?: AbortSignal,
   ): Promise<JsonAnswer> {
     const answer = await this.exchange({
       ctx,
@@ -211,6 +219,7 @@ export class SegmindClient {
       budgeted: true,
       priority,
       signal,
+      stopBeforeSend,
       readBody: true,
       bodyTimeout: this.timeouts.body,
       accept,
@@ -374,7 +383,11 @@ export class SegmindClient {
     }
   }
 
-  /** Aborts every in-flight and queued call and closes the connection pool. Idempotent. */
+  /**
+   * Aborts every queued call and every call in flight but submits on the wire, which get up to
+   * SUBMIT_DRAIN_MS to be answered (Segmind has created and billed their jobs: their ids must
+   * arrive); then closes the connection pool. Idempotent.
+   */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
@@ -385,7 +398,20 @@ export class SegmindClient {
     this.gate.stop(reason);
     this.closer.abort(reason);
     this.budget.stop(reason);
-    this.closing = this.agent.destroy().catch(() => undefined);
+    const drained = this.submitsInFlight.size
+      ? new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SUBMIT_DRAIN_MS);
+          this.submitsDrained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        })
+      : Promise.resolve();
+    this.closing = drained.then(() => {
+      for (const attempt of this.submitsInFlight) attempt.abort(reason);
+      this.submitsInFlight.clear();
+      return this.agent.destroy().catch(() => undefined);
+    });
     return this.closing;
   }
 
@@ -394,14 +420,16 @@ export class SegmindClient {
   private async exchange(x: Exchange): Promise<Answer> {
     if (x.sendKey) this.checkKey();
     const signal = x.signal;
+    // waiting (budget, socket, retry pauses) ends on either signal; the request itself only on `signal`
+    const waitSignal = x.stopBeforeSend && signal ? AbortSignal.any([signal, x.stopBeforeSend]) : (x.stopBeforeSend ?? signal);
 
     for (let attempt = 1; ; attempt++) {
-      if (this.closed || signal?.aborted) throw this.abortedError(x, attempt - 1);
+      if (this.closed || waitSignal?.aborted) throw this.abortedError(x, attempt - 1);
       let dispatchedAt = Date.now();
       if (x.budgeted) {
         // close() stops the budget, which rejects every queued call
         try {
-          dispatchedAt = await this.budget.acquire(x.priority, signal);
+          dispatchedAt = await this.budget.acquire(x.priority, waitSignal);
         } catch {
           throw this.abortedError(x, attempt - 1);
         }
@@ -409,7 +437,7 @@ export class SegmindClient {
       // API-host requests wait their turn for a socket here, holding little (see RequestGate)
       const gated = x.budgeted;
       if (gated) {
-        const turn = this.gate.enter(signal);
+        const turn = this.gate.enter(waitSignal);
         if (turn) {
           try {
             await turn;
@@ -419,13 +447,15 @@ export class SegmindClient {
         }
       }
       // Nothing may start after close(), even if the budget released this call in the same tick.
-      if (this.closed || signal?.aborted) {
+      if (this.closed || waitSignal?.aborted) {
         if (gated) this.gate.leave();
         throw this.abortedError(x, attempt - 1);
       }
 
       const control = new AttemptAbort();
-      this.inflight.add(control);
+      // a submit on the wire is let finish by close() (its job exists and is billed): see close()
+      if (isPost(x.ctx) && x.ctx.kind === 'submit') this.submitsInFlight.add(control);
+      else this.inflight.add(control);
       let res: WireResponse;
       let text: string | undefined;
       try {
@@ -499,6 +529,7 @@ export class SegmindClient {
   /** The attempt's request and body are over: close() need not abort it, and its gate turn passes on. */
   private done(control: AttemptAbort, gated: boolean): void {
     this.inflight.delete(control);
+    if (this.submitsInFlight.delete(control) && this.submitsInFlight.size === 0) this.submitsDrained?.();
     if (gated) this.gate.leave();
   }
 

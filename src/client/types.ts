@@ -40,6 +40,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Budget priority: lower goes first. Submits and result fetches default 3, polls 5. */
   priority?: number;
+  /**
+   * Ends the call while it waits (budget, socket) but not once the request is on the wire: a
+   * submit that has left is let finish (its job exists and is billed), governed by `signal` only.
+   */
+  stopBeforeSend?: AbortSignal;
 }
 
 /** What a model node puts on msg and the await node reads. */

@@ -154,7 +154,16 @@ export class JournalStorage implements LedgerStorage {
     const line = `${JSON.stringify(rec)}\n`;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // an append made while the last batch settled found flushing still set
+      if (this.queue.length) this.kick();
     });
   }
 

@@ -120,8 +120,8 @@ export class JobLedger {
   private readonly inherited = new Set<string>();
   /** submitted entries whose message the model node has sent in this process */
   private readonly sent = new Set<string>();
-  /** await nodes running now */
-  private readonly attached = new Set<string>();
+  /** await nodes running now, with how to hand them a job */
+  private readonly attached = new Map<string, (p: Pending) => void>();
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -196,7 +196,8 @@ export class JobLedger {
       msg: copy.msg,
       dropped: copy.dropped.length ? copy.dropped : undefined,
     };
-    await storage.update(key, patch);
+    // the job exists and is billed: a storage failure is reported, the message still goes on
+    await this.write('submitted', () => storage.update(key, patch));
     const entry = this.entries.get(key);
     if (entry) {
       this.unindexRequest(entry);
@@ -227,13 +228,24 @@ export class JobLedger {
 
   // ---- the await node's side ----
 
-  /** An await node is running: its claimed jobs are its own, not orphans. */
-  attach(awaitId: string): void {
-    this.attached.add(awaitId);
+  /** An await node is running: its claimed jobs are its own, not orphans; `resume` takes late ones. */
+  attach(awaitId: string, resume: (p: Pending) => void): void {
+    this.attached.set(awaitId, resume);
   }
 
-  detach(awaitId: string): void {
-    this.attached.delete(awaitId);
+  /** The await node stopped (a later instance with the same id may have attached already). */
+  detach(awaitId: string, resume: (p: Pending) => void): void {
+    if (this.attached.get(awaitId) === resume) this.attached.delete(awaitId);
+  }
+
+  /**
+   * A job claimed by an instance that is closing: the running instance with the same id (after a
+   * redeploy) takes it now; with none running, it waits in the ledger for the next start.
+   */
+  handOver(key: string): void {
+    const e = this.entries.get(key);
+    const resume = e?.claimedBy ? this.attached.get(e.claimedBy) : undefined;
+    if (e && resume) resume(this.pending(e, e.state === 'delivering'));
   }
 
   /** Jobs claimed by `awaitId`, to resume: after a redeploy, a restart, or being enabled again. */
@@ -265,7 +277,7 @@ export class JobLedger {
       for (const k of ['model', 'statusUrl', 'responseUrl', 'submittedAt'] as const) {
         if (existing[k] === undefined && job[k] !== undefined) (patch as Record<string, unknown>)[k] = job[k];
       }
-      await storage.update(existing.key, patch);
+      await this.write('claim', () => storage.update(existing.key, patch));
       Object.assign(existing, patch);
       this.sent.delete(existing.key);
       this.inherited.delete(existing.key);
@@ -285,7 +297,7 @@ export class JobLedger {
       dropped: copy.dropped.length ? copy.dropped : undefined,
       ...patch,
     } as LedgerEntry;
-    await storage.put(entry);
+    await this.write('claim', () => storage.put(entry));
     this.index(entry);
     this.live.set(entry.key, msg);
     return entry;
@@ -296,7 +308,7 @@ export class JobLedger {
     const storage = await this.usable();
     const entry = this.entries.get(key);
     if (!entry) return;
-    await storage.update(key, { state: 'delivering' });
+    await this.write('delivering', () => storage.update(key, { state: 'delivering' }));
     entry.state = 'delivering';
   }
 

@@ -1,9 +1,9 @@
 // The 'segmind await' node: waits for any Segmind job and sends the message on exactly one of three
 // outputs (completed, failed, timed out/stopped). Node-RED glue only: parsing, scheduling, polling
-// and delivery live in src/jobs. Pending jobs are kept in the node's context (the chosen store) so
-// that a redeploy or a restart resumes them; each is deleted from the store before it is sent, so a
-// crash can lose a delivery in that instant but never send one twice.
-import { randomBytes } from 'node:crypto';
+// and delivery live in src/jobs. Every job it waits for is claimed in its account's job ledger
+// (src/jobs/ledger.ts) before anything else happens, so a redeploy, a restart, a crash or being
+// disabled resumes it; a message is marked 'delivering' durably before it is sent, so a crash in
+// between delivers it again after the restart, flagged msg.segmind.redelivered, never loses it.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
@@ -14,104 +14,52 @@ import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
 import { ThrottledStatus } from '../jobs/status-throttle';
-import { isPendingRecord, storableMessage, type JobStore, type PendingRecord } from '../jobs/store';
+import type { JobLedger, LedgerEntry, Pending } from '../jobs/ledger';
+import type { ContextApi } from '../jobs/context-storage';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
 import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
 import { errorMessage } from './input-errors';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
-/** close() gives in-flight deliveries and store writes this long, then lets Node-RED go on. */
+/** close() gives in-flight deliveries and ledger writes this long, then lets Node-RED go on. */
 const CLOSE_GRACE_MS = 800;
-const JOB_KEY_PREFIX = 'segmindJob_';
 const STATS_KEY = 'segmindDurations';
 
 interface Waiting {
-  record: PendingRecord;
-  /** the message as it arrived (Buffers and all) */
+  entry: LedgerEntry;
+  /** the message (the live one; after a restart the ledger's stored copy) */
   msg: Record<string, unknown>;
   /** the input's done; undefined for jobs resumed by this instance */
   done?: Done;
 }
-
-/**
- * Jobs a closing instance hands to the next instance with the same id (a redeploy), in this process.
- * Node-RED deletes a node's context on close unless settings.js configures contextStorage, so the
- * store alone would lose them on a redeploy; this also keeps each message whole (Buffers included).
- */
-const handover = new Map<string, Array<Omit<Waiting, 'done'>>>();
 
 interface AwaitDef extends NodeDef {
   config?: string;
   timeout?: string | number;
   result?: string;
   folder?: string;
-  store?: string;
 }
 
 type Send = (msg: NodeMessageInFlow | Array<NodeMessageInFlow | null>) => void;
 type Done = (err?: Error) => void;
 type Translate = (key: string, params?: Record<string, unknown>) => string;
 
-/** Node-RED's context API in its callback form (works with sync and async stores alike). */
-interface ContextApi {
-  get(key: string, store: string | undefined, cb: (err: Error | null, value?: unknown) => void): void;
-  set(key: string, value: unknown, store: string | undefined, cb: (err?: Error | null) => void): void;
-  keys(store: string | undefined, cb: (err: Error | null, keys?: string[]) => void): void;
-}
-
-/** The pending-job store on a node's context, in the store the node names ('' = default). */
-class ContextJobStore implements JobStore {
-  constructor(
-    private readonly ctx: ContextApi,
-    private readonly store: string | undefined,
-  ) {}
-
-  private get<T>(key: string): Promise<T | undefined> {
-    return new Promise((resolve, reject) =>
-      this.ctx.get(key, this.store, (err, value) => (err ? reject(err) : resolve(value as T | undefined))),
-    );
-  }
-
-  private set(key: string, value: unknown): Promise<void> {
-    return new Promise((resolve, reject) => this.ctx.set(key, value, this.store, (err) => (err ? reject(err) : resolve())));
-  }
-
-  private keys(): Promise<string[]> {
-    return new Promise((resolve, reject) => this.ctx.keys(this.store, (err, keys) => (err ? reject(err) : resolve(keys ?? []))));
-  }
-
-  async load(): Promise<PendingRecord[]> {
-    const keys = (await this.keys()).filter((k) => k.startsWith(JOB_KEY_PREFIX));
-    const out: PendingRecord[] = [];
-    for (const k of keys) {
-      const value = await this.get<unknown>(k);
-      if (isPendingRecord(value) && `${JOB_KEY_PREFIX}${value.key}` === k) out.push(value);
-      else await this.set(k, undefined); // unreadable leftovers would otherwise linger forever
-    }
-    return out.sort((a, b) => a.receivedAt - b.receivedAt);
-  }
-
-  put(record: PendingRecord): Promise<void> {
-    return this.set(`${JOB_KEY_PREFIX}${record.key}`, record);
-  }
-
-  delete(key: string): Promise<void> {
-    return this.set(`${JOB_KEY_PREFIX}${key}`, undefined);
-  }
-
-  async loadStats(): Promise<Record<string, ModelStats>> {
-    const raw = await this.get<unknown>(STATS_KEY);
-    const out: Record<string, ModelStats> = {};
-    if (raw && typeof raw === 'object') {
-      for (const [model, stats] of Object.entries(raw as Record<string, unknown>)) if (isModelStats(stats)) out[model] = stats;
-    }
-    return out;
-  }
-
-  saveStats(stats: Record<string, ModelStats>): Promise<void> {
-    return this.set(STATS_KEY, stats);
-  }
+/** Learned run times in the node's context (default store): a hint for the schedule, not a promise. */
+function statsStore(ctx: ContextApi) {
+  return {
+    load: () =>
+      new Promise<Record<string, ModelStats>>((resolve) =>
+        ctx.get(STATS_KEY, undefined, (err, raw) => {
+          const out: Record<string, ModelStats> = {};
+          if (!err && raw && typeof raw === 'object') {
+            for (const [model, stats] of Object.entries(raw as Record<string, unknown>)) if (isModelStats(stats)) out[model] = stats;
+          }
+          resolve(out);
+        }),
+      ),
+    save: (stats: Record<string, ModelStats>) => new Promise<void>((resolve) => ctx.set(STATS_KEY, stats, undefined, () => resolve())),
+  };
 }
 
 /** Texts from this node set's catalog; the bundled English answers where the runtime has none (test helper). */
@@ -182,22 +130,23 @@ export function registerAwaitNode(RED: NodeAPI): void {
     const defaultTimeout = positiveNumber(def.timeout, DEFAULT_TIMEOUT_SECONDS);
     const mode: ResultMode = RESULT_MODES.includes(def.result as ResultMode) ? (def.result as ResultMode) : 'url';
     const folder = def.folder?.trim() || join(tmpdir(), 'segmind');
-    const storeName = def.store?.trim() || undefined;
-    const storeLabel = storeName ?? 'default';
-    const store = new ContextJobStore(node.context() as unknown as ContextApi, storeName);
+    const stats = statsStore(node.context() as unknown as ContextApi);
+    const ledger: JobLedger | undefined = config && !problem ? config.ledger : undefined;
 
     let learned: Record<string, ModelStats> = {};
     let closing = false;
-    let removedOnClose = false;
-    const handOver = (items: Array<Omit<Waiting, 'done'>>) => {
-      if (removedOnClose || !items.length) return;
-      handover.set(node.id, [...(handover.get(node.id) ?? []), ...items]);
-    };
-    /** waiting messages by record key */
+    /** waiting messages by ledger key */
     const waiting = new Map<string, Waiting>();
-    const handed = handover.get(node.id) ?? [];
-    handover.delete(node.id);
-    const delivering = new Set<Promise<void>>();
+    /** deliveries and claims under way: close() lets them finish */
+    const working = new Set<Promise<unknown>>();
+    const track = <T>(p: Promise<T>): Promise<T> => {
+      working.add(p);
+      void p.then(
+        () => working.delete(p),
+        () => working.delete(p),
+      );
+      return p;
+    };
 
     const status = new ThrottledStatus<NodeStatus>((s) => node.status(s));
     const showCounts = () => {
@@ -207,16 +156,16 @@ export function registerAwaitNode(RED: NodeAPI): void {
     };
 
     const waiter =
-      config && !problem
+      ledger
         ? new Waiter({
-            client: localizedClient(config.client, t),
+            client: localizedClient(config!.client, t),
             timeScale,
             resultMode: mode,
             folder,
             belief: (model) => priorFor(model, learned, typical),
             observed: (model, seconds) => {
               learned = { ...learned, [model]: observe(learned[model], seconds) };
-              store.saveStats(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
+              stats.save(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
             },
             onChange: showCounts,
             expiredText: (job) =>
@@ -228,145 +177,143 @@ export function registerAwaitNode(RED: NodeAPI): void {
         : undefined;
     if (!waiter) node.status({ fill: 'red', shape: 'ring', text: t('status.noConfig') });
 
-    const jobOf = (r: PendingRecord): WatchedJob => ({
-      requestId: r.requestId,
-      model: r.model,
-      statusUrl: r.statusUrl,
-      responseUrl: r.responseUrl,
-      submittedAt: r.submittedAt,
-      knownSince: r.receivedAt,
+    const jobOf = (e: LedgerEntry): WatchedJob => ({
+      requestId: e.requestId!,
+      model: e.model,
+      statusUrl: e.statusUrl,
+      responseUrl: e.responseUrl,
+      submittedAt: e.submittedAt,
+      knownSince: e.receivedAt,
     });
 
-    const untilText = (r: PendingRecord) =>
-      r.submittedAt !== undefined ? t('messages.until', { time: new Date(r.submittedAt + RETENTION_SECONDS * unit).toISOString() }) : '';
+    const untilText = (e: LedgerEntry) =>
+      e.submittedAt !== undefined ? t('messages.until', { time: new Date(e.submittedAt + RETENTION_SECONDS * unit).toISOString() }) : '';
 
-    /** Takes the record out of the store, then sends: a crash in between loses, never duplicates. */
-    const deliver = (r: PendingRecord, msg: Record<string, unknown>, end: Exclude<JobEnd, { kind: 'closed' }>, send: Send, done?: Done) => {
-      waiting.delete(r.key);
-      const work = (async () => {
-        try {
-          await store.delete(r.key);
-        } catch (err) {
-          node.warn(t('messages.storeFailed', { id: r.requestId, store: storeLabel, error: errorText(err) }));
-        }
-        const output = applyEnd(msg, jobOf(r), end, {
-          timedOut: t('messages.timedOut', { seconds: Math.round((r.deadline - r.receivedAt) / unit), until: untilText(r) }),
-          stopped: t('messages.stopped', { until: untilText(r) }),
-          failure: (f) => errorMessage(t, f, CLIENT_TEXTS),
-        });
-        send(onOutput(output, msg as NodeMessageInFlow));
-        done?.();
-      })();
-      delivering.add(work);
-      void work.finally(() => delivering.delete(work));
+    /**
+     * Marks the job 'delivering' (durably), sends, then drops it from the ledger: a crash before the
+     * mark resumes the wait, a crash after it delivers again with msg.segmind.redelivered = true.
+     */
+    const deliver = (w: Waiting, end: Exclude<JobEnd, { kind: 'closed' }>, send: Send, redelivered: boolean) => {
+      const { entry, msg, done } = w;
+      waiting.delete(entry.key);
+      void track(
+        (async () => {
+          try {
+            await ledger!.delivering(entry.key);
+          } catch (err) {
+            node.warn(t('messages.ledgerFailed', { id: entry.requestId, error: errorText(err) }));
+          }
+          const output = applyEnd(msg, jobOf(entry), end, {
+            timedOut: t('messages.timedOut', { seconds: Math.round(((entry.deadline ?? 0) - (entry.receivedAt ?? 0)) / unit), until: untilText(entry) }),
+            stopped: t('messages.stopped', { until: untilText(entry) }),
+            failure: (f) => errorMessage(t, f, CLIENT_TEXTS),
+          });
+          if (redelivered) (msg.segmind as Record<string, unknown>).redelivered = true;
+          send(onOutput(output, msg as NodeMessageInFlow));
+          await ledger!.delivered(entry.key).catch((err) => node.warn(t('messages.ledgerFailed', { id: entry.requestId, error: errorText(err) })));
+          done?.();
+        })(),
+      );
     };
 
-    const watch = (r: PendingRecord, msg: Record<string, unknown>, send: Send, done?: Done) => {
-      waiting.set(r.key, { record: r, msg, done });
-      void waiter!.watch(jobOf(r), r.deadline).then((end) => {
-        // closed: the job stays in the store for the next start; close() ends the input message
-        if (end.kind !== 'closed') deliver(r, msg, end, send, done);
+    const watch = (entry: LedgerEntry, msg: Record<string, unknown>, send: Send, done?: Done, redelivered = false) => {
+      const w: Waiting = { entry, msg, done };
+      waiting.set(entry.key, w);
+      void waiter!.watch(jobOf(entry), entry.deadline ?? Date.now()).then((end) => {
+        // closed: the job stays claimed in the ledger for the next start; close() ends the input message
+        if (end.kind !== 'closed') deliver(w, end, send, redelivered);
       });
     };
 
     const nodeSend: Send = (m) => node.send(m as NodeMessageInFlow);
+    const resume = (p: Pending) => {
+      if (closing || waiting.has(p.entry.key)) return;
+      if (p.entry.state === 'delivering') p.redelivered = true;
+      watch(p.entry, p.msg, nodeSend, undefined, p.redelivered);
+    };
 
-    // Resume what a previous instance (before a redeploy or restart) left in the store.
-    const ready: Promise<void> = (async () => {
-      if (!waiter) return;
+    // Resume what this node claimed before (a redeploy, a restart, being disabled and enabled again).
+    const ready: Promise<boolean> = (async () => {
+      if (!ledger || !waiter) return false;
+      learned = await stats.load();
       try {
-        learned = await store.loadStats();
+        await ledger.ready;
       } catch (err) {
-        node.debug(`could not read run times: ${errorText(err)}`);
+        node.error(t('messages.ledgerUnavailable', { error: errorText(err) }));
+        node.status({ fill: 'red', shape: 'ring', text: t('status.noLedger') });
+        return false;
       }
-      let records: PendingRecord[] = [];
-      try {
-        records = await store.load();
-      } catch (err) {
-        node.warn(t('messages.storeLoadFailed', { store: storeLabel, error: errorText(err) }));
-      }
-      if (closing) {
-        // closed before resuming: pass what was handed to us on, untouched
-        handOver(handed);
-        return;
-      }
-      // a redeploy hands the jobs over whole; the store adds those of a previous process (restart)
-      const fromHandover = new Set(handed.map((h) => h.record.key));
-      const resumed = [...handed, ...records.filter((r) => !fromHandover.has(r.key)).map((r) => ({ record: r, msg: r.msg }))];
-      if (resumed.length) node.log(t('messages.resumed', { count: resumed.length, store: storeLabel }));
-      for (const { record, msg } of resumed) watch(record, msg, nodeSend);
+      if (closing) return false;
+      ledger.attach(node.id, resume);
+      const resumed = ledger.claimedBy(node.id);
+      if (resumed.length) node.log(t('messages.resumed', { count: resumed.length, store: ledger.label }));
+      for (const p of resumed) resume(p);
+      return true;
     })();
 
     node.on('input', (msgIn: NodeMessageInFlow, sendIn?: Send, doneIn?: Done) => {
       const send: Send = sendIn ?? nodeSend;
       const done: Done = doneIn ?? ((err?: Error) => (err ? node.error(err, msgIn) : undefined));
-      void (async () => {
-        await ready;
-        if (closing) return done();
-        const msg = msgIn as unknown as Record<string, unknown>;
-        const request = parseAwaitInput(msg, defaultTimeout);
-        const now = Date.now();
-        // not a job this node can wait for: the message leaves on the failed output as it came, plus msg.error
-        const failNow = (code: string, message: string) => {
-          msg.error = errorOf({ code, message });
-          send(onOutput(OUTPUT.failed, msgIn));
-          done();
-        };
-        if (request.kind === 'invalid') return failNow('bad_input', request.message);
-        if (!waiter) return failNow('config', t('messages.noConfig', { problem: problem ?? '' }));
-        if (request.kind === 'stop') {
-          if (waiter.stop(request.requestId) === 0) node.warn(t('messages.stopUnknown', { id: request.requestId }));
-          return done();
-        }
-        const { job, timeoutSeconds } = request;
-        const record: PendingRecord = {
-          v: 1,
-          key: randomBytes(8).toString('hex'),
-          requestId: job.requestId,
-          model: job.model,
-          statusUrl: job.statusUrl,
-          responseUrl: job.responseUrl,
-          submittedAt: job.submittedAt,
-          receivedAt: now,
-          deadline: now + timeoutSeconds * unit,
-          msg: storableMessage(msg),
-        };
-        try {
-          await store.put(record);
-        } catch (err) {
-          node.warn(t('messages.storeFailed', { id: job.requestId, store: storeLabel, error: errorText(err) }));
-        }
-        // closed while storing: the next instance resumes it
-        if (closing) {
-          handOver([{ record, msg }]);
-          return done();
-        }
-        watch(record, msg, send, done);
-      })().catch((err) => done(err instanceof Error ? err : new Error(String(err))));
+      const msg = msgIn as unknown as Record<string, unknown>;
+      // not a job this node can wait for: the message leaves on the failed output as it came, plus msg.error
+      const failNow = (code: string, message: string) => {
+        msg.error = errorOf({ code, message });
+        send(onOutput(OUTPUT.failed, msgIn));
+        done();
+      };
+      const request = parseAwaitInput(msg, defaultTimeout);
+      if (request.kind === 'invalid') return failNow('bad_input', request.message);
+      if (!ledger || !waiter) return failNow('config', t('messages.noConfig', { problem: problem ?? '' }));
+      if (request.kind === 'stop') {
+        if (waiter.stop(request.requestId) === 0) node.warn(t('messages.stopUnknown', { id: request.requestId }));
+        return done();
+      }
+      void track(
+        (async () => {
+          const { job, timeoutSeconds } = request;
+          const now = Date.now();
+          await ledger.ready.catch(() => undefined);
+          let entry: LedgerEntry;
+          try {
+            entry = await ledger.claim(node.id, job, { receivedAt: now, deadline: now + timeoutSeconds * unit }, msg);
+          } catch (err) {
+            return failNow('ledger_unavailable', t('messages.ledgerUnavailable', { error: errorText(err) }));
+          }
+          // A handle that arrives while the node closes is kept: claimed above, it resumes in the next
+          // instance of this node (or in whichever await node is sent its request id).
+          if (closing || !(await ready)) {
+            ledger.handOver(entry.key);
+            return done();
+          }
+          watch(entry, msg, send, done);
+        })().catch((err) => done(err instanceof Error ? err : new Error(String(err)))),
+      );
     });
 
     node.on('close', (removed: boolean, closed: () => void) => {
       closing = true;
-      removedOnClose = removed === true;
       status.close();
       waiter?.close(); // aborts every request and timer at once
-      // Messages still waiting end here (done without output); their jobs stay stored for the next
-      // start and, unless the node is gone, are handed to the next instance of this node.
-      handOver([...waiting.values()].map(({ record, msg }) => ({ record, msg })));
+      // Messages still waiting end here (done without output); their jobs stay claimed in the ledger.
       for (const w of waiting.values()) w.done?.();
       waiting.clear();
-      const work: Promise<unknown>[] = [...delivering, ready];
-      if (removed) {
-        // the node is gone for good: nothing will resume its jobs, so do not keep them
-        work.push(
-          ready
-            .then(() => store.load())
-            .then((records) => Promise.all(records.map((r) => store.delete(r.key))))
-            .catch(() => undefined),
-        );
+      if (ledger) {
+        ledger.detach(node.id, resume);
+        if (removed) {
+          // disabled or deleted (Node-RED says removed for both): say which jobs stay, and until when
+          const pending = ledger.pendingOf(node.id);
+          if (pending.length) {
+            node.warn(
+              t('messages.removedPending', {
+                count: pending.length,
+                ids: pending.map((e) => e.requestId).join(', '),
+              }),
+            );
+          }
+        }
       }
       const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
-      void Promise.race([Promise.allSettled(work), grace]).then(() => closed());
+      void Promise.race([Promise.allSettled([...working, ready]), grace]).then(() => closed());
     });
   }
 

@@ -5,6 +5,8 @@ import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
+import type { JobLedger } from '../jobs/ledger';
+import { openAccountLedger } from './account-ledger';
 
 export const DEFAULT_BASE_URL = 'https://api.segmind.com';
 export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
@@ -14,6 +16,8 @@ interface ConfigDef extends NodeDef {
   uploadUrl?: string;
   rpm?: string | number;
   timeScale?: string | number;
+  /** where the job ledger lives: '' = a journal file in the user directory, else a context store name */
+  store?: string;
 }
 
 interface ConfigCredentials {
@@ -28,6 +32,8 @@ export interface SegmindConfigNode extends Node<ConfigCredentials> {
   rpm: number;
   /** why the node cannot be used (bad URL); undefined when fine */
   problem?: string;
+  /** the account's job ledger: every paid job from its submit to its delivery */
+  ledger: JobLedger;
 }
 
 function positive(value: unknown, fallback: number): number {
@@ -68,7 +74,10 @@ export function registerConfigNode(RED: NodeAPI): void {
         else node.debug(message);
       },
     });
+    const account = openAccountLedger(RED, node, (def.store ?? '').trim(), node.timeScale, (key, params) => configText(RED, key, params));
+    node.ledger = account.ledger;
     node.on('close', (done: () => void) => {
+      account.release();
       node.client.close().then(
         () => done(),
         () => done(),
@@ -113,13 +122,16 @@ export function configProblem(RED: NodeAPI, config: SegmindConfigNode | null): s
  * The config node's error texts, addressed by its catalog's explicit namespace because other
  * node sets (model nodes, await node) call this with their own RED, which sees only their catalog.
  */
-function configText(RED: NodeAPI, key: 'missing' | 'noKey'): string {
-  const full = `segmind-config.errors.${key}`;
+function configText(RED: NodeAPI, key: string, params: Record<string, unknown> = {}): string {
+  const full = `segmind-config.${key.includes('.') ? key : `errors.${key}`}`;
   try {
-    const out = RED._(`${packageName}/segmind-config:${full}`);
+    const out = (RED._ as (k: string, p?: Record<string, unknown>) => string)(`${packageName}/segmind-config:${full}`, params);
     if (typeof out === 'string' && out && !out.endsWith(full)) return out;
   } catch {
     // fall through to the bundled English
   }
-  return english['segmind-config'].errors[key];
+  let at: unknown = english;
+  for (const part of full.split('.')) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
+  if (typeof at !== 'string') return full;
+  return at.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }

@@ -8,6 +8,7 @@ import { runtimeText, type Translate } from './runtime-text';
 import { handleInput, isPlainObject } from './input-handling';
 import { NodeInputError, usableConfig, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
+import { sendUnsentJobs } from './unsent-jobs';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
 import { buildPayloadSchema, getSpec } from '../models';
@@ -40,9 +41,11 @@ export function registerGenericNode(RED: NodeAPI): void {
     const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     const editorPayload = parseEditorJson(def.payload);
 
+    const stopUnsent = sendUnsentJobs(RED, node, config, (p) => status.succeeded(p.entry.requestId ?? ''));
+    node.on('close', stopUnsent);
     handleInput(
       node,
-      async (msg, send, signal) => {
+      async (msg, send, { signal, submitSignal, closing }) => {
         let started = false;
         try {
           const usable = usableConfig(RED, config, t);
@@ -81,10 +84,18 @@ export function registerGenericNode(RED: NodeAPI): void {
 
           status.started();
           started = true;
-          const handle = await submitJob(t, usable.client, slug, schema, params, fields, signal);
-          msg.segmind = handle;
+          const { handle, key } = await submitJob(t, usable.client, slug, schema, params, fields, {
+            ledger: usable.ledger,
+            origin: node.id,
+            msg: msg as unknown as Record<string, unknown>,
+            signal,
+            submitSignal,
+          });
           status.succeeded(handle.requestId);
+          // closing: the job is recorded; the next instance of this node sends it on
+          if (closing()) return;
           send(msg);
+          usable.ledger.markSent(key);
         } catch (err) {
           const failure = scrubSecret(toInputError(t, err), config?.credentials?.apiKey);
           if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);

@@ -1,15 +1,27 @@
 // The Node-RED side of handling one message, shared by the model nodes and the generic node:
-// done() exactly once, send/done fallbacks for old runtimes, one AbortController per message
-// that the node's close aborts (close finishes within a second), and typedInput evaluation.
+// done() exactly once, send/done fallbacks for old runtimes, and typedInput evaluation. On close
+// the work before a submit is aborted at once, but a submit already on the wire is let finish
+// (inside Node-RED's 15 s close timeout) so that its job, which Segmind has created and billed,
+// is recorded in the ledger and sent on by the next instance of the node.
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import type { Translate } from './runtime-text';
 import { InterruptedSubmit, NodeInputError } from './input-errors';
 
 export type Send = (msg: NodeMessageInFlow) => void;
-export type Handler = (msg: NodeMessageInFlow, send: Send, signal: AbortSignal) => Promise<void>;
 
-/** How long close waits for aborted work to settle before letting the runtime go on. */
-const CLOSE_GRACE_MS = 800;
+export interface HandlerContext {
+  /** aborted on close: everything before the submit POST stops */
+  signal: AbortSignal;
+  /** aborted only when close can wait no longer: governs a submit already on the wire */
+  submitSignal: AbortSignal;
+  /** true once the node is closing (its messages must not be sent: the next instance sends them) */
+  closing(): boolean;
+}
+
+export type Handler = (msg: NodeMessageInFlow, send: Send, ctx: HandlerContext) => Promise<void>;
+
+/** How long close waits for a submit on the wire (Node-RED gives close 15 s). */
+export const SUBMIT_CLOSE_GRACE_MS = 13_000;
 
 /**
  * Registers the input handler. The handler resolves when the message is handled (it sent
@@ -19,6 +31,9 @@ const CLOSE_GRACE_MS = 800;
 export function handleInput(node: Node, handler: Handler): void {
   const active = new Set<{ controller: AbortController; settled: Promise<void> }>();
   let closing = false;
+  // one for all messages: close aborts it only once the grace for submits on the wire is over
+  const submitController = new AbortController();
+  const isClosing = () => closing;
 
   node.on('input', (msg: NodeMessageInFlow, send?: Send, done?: (err?: Error) => void) => {
     const sendOut: Send = send ?? ((m) => node.send(m));
@@ -33,7 +48,7 @@ export function handleInput(node: Node, handler: Handler): void {
     const entry = { controller, settled: Promise.resolve() };
     entry.settled = (async () => {
       try {
-        await handler(msg, sendOut, controller.signal);
+        await handler(msg, sendOut, { signal: controller.signal, submitSignal: submitController.signal, closing: isClosing });
         finish();
       } catch (err) {
         // aborted work only happens on close (ours, or the config node's client): end quietly,
@@ -56,10 +71,12 @@ export function handleInput(node: Node, handler: Handler): void {
     for (const { controller } of pending) controller.abort();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      timer = setTimeout(resolve, SUBMIT_CLOSE_GRACE_MS);
     });
+    // work before a submit ends at once on the abort; a submit on the wire gets until the grace ends
     void Promise.race([Promise.allSettled(pending.map((p) => p.settled)), grace]).then(() => {
       clearTimeout(timer);
+      submitController.abort();
       closed();
     });
   });

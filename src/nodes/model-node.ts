@@ -10,6 +10,7 @@ import { runtimeText } from './runtime-text';
 import { describeSource, handleInput, isPlainObject, readProperty } from './input-handling';
 import { NodeInputError, usableConfig, paramFailure, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
+import { sendUnsentJobs } from './unsent-jobs';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 
 type ModelNodeDef = NodeDef & Record<string, unknown> & {
@@ -42,9 +43,11 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
     const settings: Record<string, unknown> = {};
     for (const p of valueParams(spec)) settings[p.name] = def[p.name];
 
+    const stopUnsent = sendUnsentJobs(RED, node, config, (p) => status.succeeded(p.entry.requestId ?? ''));
+    node.on('close', stopUnsent);
     handleInput(
       node,
-      async (msg, send, signal) => {
+      async (msg, send, { signal, submitSignal, closing }) => {
         let started = false;
         try {
           const usable = usableConfig(RED, config, t);
@@ -71,10 +74,18 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
           // 2. requests: one upload for all byte media, then the submit
           status.started();
           started = true;
-          const handle = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, signal);
-          msg.segmind = handle;
+          const { handle, key } = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, {
+            ledger: usable.ledger,
+            origin: node.id,
+            msg: msg as unknown as Record<string, unknown>,
+            signal,
+            submitSignal,
+          });
           status.succeeded(handle.requestId);
+          // closing: the job is recorded; the next instance of this node sends it on
+          if (closing()) return;
           send(msg);
+          usable.ledger.markSent(key);
         } catch (err) {
           const failure = scrubSecret(toInputError(t, err), config?.credentials?.apiKey);
           if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);

@@ -1,14 +1,27 @@
 // The request part of a submitting node, shared by the model nodes and the generic node:
 // a last schema check with placeholder URLs (before any request), one upload for all byte
-// media, the final payload check, the submit.
+// media, the final payload check, and the submit between its two ledger records (intent before
+// the POST, the job and the message after it, both durable before anything moves on).
 import type { z } from 'zod';
 import type { JobHandle } from '../client/types';
+import type { JobLedger } from '../jobs/ledger';
 import { countUploads, resolveUrls, type ClassifiedField, type Uploader } from '../media';
 import { InterruptedSubmit, NodeInputError, requestFailure } from './input-errors';
 import type { Translate } from './runtime-text';
 
 export interface Submitter extends Uploader {
-  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<JobHandle>;
+  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal; stopBeforeSend?: AbortSignal }): Promise<JobHandle>;
+}
+
+/** Where the job is recorded: the account's ledger, the submitting node, the message. */
+export interface SubmitRecord {
+  ledger: JobLedger;
+  origin: string;
+  msg: Record<string, unknown>;
+  /** aborted on close: stops everything before the POST */
+  signal: AbortSignal;
+  /** governs the POST once it is on the wire */
+  submitSignal: AbortSignal;
 }
 
 type PayloadSchema = z.ZodTypeAny;
@@ -52,6 +65,10 @@ export function checkPayload(
   check(t, schema, assemble(params, urls));
 }
 
+/**
+ * Uploads, records the intent, submits, records the job with the message (msg.segmind set to the
+ * handle). Resolves with the handle and the ledger key once both records are durable.
+ */
 export async function submitJob(
   t: Translate,
   client: Submitter,
@@ -59,8 +76,9 @@ export async function submitJob(
   schema: PayloadSchema | undefined,
   params: Record<string, unknown>,
   fields: ClassifiedField[],
-  signal: AbortSignal,
-): Promise<JobHandle> {
+  record: SubmitRecord,
+): Promise<{ handle: JobHandle; key: string }> {
+  const { ledger, signal } = record;
   let urls: Record<string, string>;
   try {
     urls = await resolveUrls(client, fields, { signal });
@@ -70,9 +88,20 @@ export async function submitJob(
   }
   const payload = assemble(params, urls);
   if (schema) check(t, schema, payload);
+  let key: string;
   try {
-    return await client.submit(model, payload, { signal });
+    key = await ledger.intent(record.origin, model);
   } catch (err) {
+    throw new NodeInputError(t('errors.ledger', { message: (err as Error)?.message ?? String(err) }), t('status.last.failed', { reason: 'ledger' }), {
+      code: 'ledger_unavailable',
+    });
+  }
+  let handle: JobHandle;
+  try {
+    handle = await client.submit(model, payload, { signal: record.submitSignal, stopBeforeSend: signal });
+  } catch (err) {
+    // Reported to the user now (done(err) or the log): the intent must not be reported again after a restart.
+    await ledger.abandon(key).catch(() => undefined);
     // A submit cut short by close may still have reached Segmind: say so instead of ending silently.
     const e = err as { code?: unknown; attempts?: unknown };
     if ((signal.aborted || e?.code === 'aborted') && typeof e?.attempts === 'number' && e.attempts > 0) {
@@ -80,4 +109,8 @@ export async function submitJob(
     }
     throw requestFailure(t, err, 'submit', { model });
   }
+  record.msg.segmind = handle;
+  const submittedAt = Date.parse(handle.submittedAt);
+  await ledger.submitted(key, { ...handle, submittedAt: Number.isFinite(submittedAt) ? submittedAt : undefined }, record.msg);
+  return { handle, key };
 }

@@ -2,9 +2,9 @@
 // and records validated when read back.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { isPendingRecord, MemoryJobStore, storableMessage, type PendingRecord } from '../../src/jobs/store';
+import { MAX_STORED_MESSAGE, MAX_STORED_STRING, storableMessage, storedMessage } from '../../src/jobs/stored-message';
 
-describe('jobs/store', () => {
+describe('jobs/stored-message', () => {
   it('leaves out Buffers, typed arrays, functions, req/res and live objects; keeps plain data', () => {
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
@@ -43,33 +43,25 @@ describe('jobs/store', () => {
     assert.deepEqual(storableMessage({ x: shared, y: shared }), { x: { a: 1 }, y: { a: 1 } });
   });
 
-  const good: PendingRecord = {
-    v: 1,
-    key: 'k1',
-    requestId: 'r1',
-    model: 'sadtalker',
-    submittedAt: 1,
-    receivedAt: 2,
-    deadline: 3,
-    msg: { payload: 'x' },
-  };
-
-  it('validates records read back', () => {
-    assert.ok(isPendingRecord(good));
-    assert.ok(isPendingRecord({ ...good, model: undefined, submittedAt: undefined }));
-    for (const bad of [null, {}, { ...good, v: 2 }, { ...good, key: '' }, { ...good, requestId: 5 }, { ...good, deadline: 'soon' }, { ...good, msg: [] }, { ...good, submittedAt: Number.NaN }]) {
-      assert.ok(!isPendingRecord(bad), JSON.stringify(bad));
-    }
-  });
-
-  it('the memory store round-trips copies', async () => {
-    const store = new MemoryJobStore();
-    await store.put(good);
-    const [back] = await store.load();
-    assert.deepEqual(back, good);
-    back.msg.payload = 'changed';
-    assert.equal((await store.load())[0].msg.payload, 'x');
-    await store.delete('k1');
-    assert.deepEqual(await store.load(), []);
+  it('drops long strings and Buffers, lists what it dropped, and stays below the size bound', () => {
+    const audio = `data:audio/wav;base64,${'A'.repeat(3 * 1024 * 1024)}`;
+    const msg = {
+      payload: { image: Buffer.alloc(10), note: 'keep me', clip: audio },
+      audio,
+      segmind: { requestId: 'r1' },
+      topic: 'door',
+      many: Array.from({ length: 40 }, (_v, i) => 'x'.repeat(MAX_STORED_STRING - 3) + i),
+    };
+    const { msg: copy, dropped } = storedMessage(msg);
+    assert.deepEqual(copy.payload, { note: 'keep me' });
+    assert.equal(copy.audio, undefined);
+    assert.deepEqual(copy.segmind, { requestId: 'r1' });
+    assert.equal(copy.topic, 'door');
+    assert.ok(dropped.includes('audio') && dropped.includes('payload.image') && dropped.includes('payload.clip'), dropped.join());
+    // 40 strings just under the per-string bound exceed the whole-message bound: the largest property goes
+    assert.equal(copy.many, undefined);
+    assert.ok(dropped.includes('many'));
+    assert.ok(JSON.stringify(copy).length <= MAX_STORED_MESSAGE);
+    assert.equal(msg.audio, audio, 'the original is untouched');
   });
 });

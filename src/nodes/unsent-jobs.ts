@@ -1,0 +1,37 @@
+// A submitting node's jobs that were answered but never reached an await node: after a restart
+// (the crash fell between the submit's record and the await node's claim) and after a redeploy
+// that let a submit on the wire finish while the node closed. The node sends them on once the
+// flows have started, so the await node wired after it takes them. Glue for src/jobs/ledger.ts.
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Pending } from '../jobs/ledger';
+import type { SegmindConfigNode } from './config-node';
+
+/** Arranges the sending; returns what close() calls to stop it. */
+export function sendUnsentJobs(RED: NodeAPI, node: Node, config: SegmindConfigNode | null, sent: (p: Pending) => void): () => void {
+  if (!config?.ledger || config.problem) return () => undefined;
+  const ledger = config.ledger;
+  let stopped = false;
+  const run = () => {
+    ledger.ready.then(
+      () => {
+        if (stopped) return;
+        for (const p of ledger.takeUnsent(node.id)) {
+          const seg = { ...((p.msg.segmind as Record<string, unknown> | undefined) ?? {}) };
+          if (p.redelivered) seg.redelivered = true;
+          if (p.entry.dropped?.length && p.msg !== undefined) seg.dropped = p.entry.dropped;
+          p.msg.segmind = seg;
+          node.send(p.msg as NodeMessageInFlow);
+          sent(p);
+        }
+      },
+      () => undefined, // the config node reports an unavailable ledger
+    );
+  };
+  // every node of the new flows exists by then, the await node included
+  const events = RED.events as unknown as NodeJS.EventEmitter;
+  events.once('flows:started', run);
+  return () => {
+    stopped = true;
+    events.removeListener('flows:started', run);
+  };
+}
