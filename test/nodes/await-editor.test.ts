@@ -78,7 +78,7 @@ describe('segmind await node: editor, help and locales', () => {
     const formKeys = [...html.matchAll(/data-i18n="(?:\[\w+\])?([^"]+)"/g)].map((m) => m[1]);
     const code = read('src/nodes/await-node.ts');
     const runtimeKeys = [...code.matchAll(/\bt\('([\w.]+)'/g)].map((m) => `segmind-await.${m[1]}`);
-    const editorKeys = ['segmind-await.label.default', 'segmind-await.placeholder.store', ...['completed', 'failed', 'timedOut'].map((o) => `segmind-await.outputs.${o}`)];
+    const editorKeys = ['segmind-await.label.default', ...['completed', 'failed', 'timedOut'].map((o) => `segmind-await.outputs.${o}`)];
     assert.ok(formKeys.length >= 8 && runtimeKeys.length >= 8);
     for (const lang of LANGS) {
       const catalog = JSON.parse(read(`nodes/locales/${lang}/segmind-await.json`));

@@ -257,7 +257,7 @@ describe('segmind await node (runtime)', function () {
     assert.ok(ds.every((d) => d.msg.n === d.msg.segmind.requestId && Buffer.isBuffer(d.msg.keep)));
   });
 
-  it('close with jobs in flight: within a second, every request aborted, none after; removal forgets the jobs', async () => {
+  it('close with jobs in flight: within a second, every request aborted, none after; removal keeps the jobs for the node\'s return', async () => {
     const c = await load();
     sb.scriptJob({ outcome: 'never', times: 8 });
     const handles = await Promise.all(Array.from({ length: 8 }, () => submit()));
@@ -282,10 +282,17 @@ describe('segmind await node (runtime)', function () {
     await sleep(300);
     assert.equal(sb.requests.length, count, 'a request was sent after close');
     assert.equal(c.deliveries.length, 0);
-    // a removed node's jobs are forgotten: the same id deployed again resumes nothing
+    // removed means disabled or deleted (Node-RED says the same): the jobs stay claimed in the
+    // ledger, and the same node deployed again resumes every one of them
     sb.clearFaults();
     await helper.setFlows(awaitFlow(sb, { scale: SCALE }), 'full', credentials());
-    await sleep(300);
-    assert.equal(sb.requests.length, count, 'a removed node\'s jobs were resumed');
+    const ids = new Set(handles.map((h) => h.requestId));
+    for (let i = 0; i < 500; i++) {
+      const polled = new Set(sb.requests.slice(count).filter((r) => r.endpoint === 'status').map((r) => r.requestId));
+      if ([...ids].every((id) => polled.has(id))) break;
+      await sleep(20);
+    }
+    const polled = new Set(sb.requests.slice(count).filter((r) => r.endpoint === 'status').map((r) => r.requestId));
+    assert.deepEqual([...ids].filter((id) => !polled.has(id)), [], 'every job of the removed node resumed');
   });
 });

@@ -38,7 +38,7 @@ describe('segmind-config node (runtime + sandbox)', () => {
     assert.match(submit.headers['user-agent'] ?? '', /node-red-segmind-video\/\d+\.\d+\.\d+/);
     assert.ok(!JSON.stringify(o.out).includes(API_KEY));
     // the credential is not a property of the config node (what an export would carry)
-    assert.ok(!JSON.stringify(helper.getNode('cfg'), (k, v) => (k === 'credentials' || k === '_flow' || k === 'client' ? undefined : v)).includes(API_KEY));
+    assert.ok(!JSON.stringify(helper.getNode('cfg'), (k, v) => (k === 'credentials' || k === '_flow' || k === 'client' || k === 'ledger' ? undefined : v)).includes(API_KEY));
   });
 
   it('falls back to SEGMIND_API_KEY when the credential is empty', async () => {
