@@ -107,6 +107,24 @@ export class JobTable {
     return job;
   }
 
+  /**
+   * Ends the run of every job still running (or of `ids`) now: tests that must know a job is still
+   * running at some point make it 'never' and finish it when they are ready. Returns how many.
+   */
+  finishNow(now: number, ids?: Iterable<string>): number {
+    let n = 0;
+    const which = ids ? [...ids].map((id) => this.jobs.get(id)).filter((j): j is JobRecord => !!j) : [...this.jobs.values()];
+    for (const job of which) {
+      if (now >= job.doneAt || job.outcome === 'fail') continue;
+      job.doneAt = now;
+      job.durationSeconds = Math.max(0, (now - job.submittedAt) / this.opts.msPerSecond());
+      if (job.outcome === 'never') job.outcome = 'complete';
+      this.outputs.set(job.requestId, { readyAt: now, submittedAt: job.submittedAt });
+      n++;
+    }
+    return n;
+  }
+
   /** Takes the price of a run from the sandbox's credits. */
   charge(seconds: number): { cost: number; remainingCredits: number } {
     const cost = Number.isFinite(seconds) ? round(seconds * COST_PER_SECOND, 4) : 0;

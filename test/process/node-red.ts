@@ -1,8 +1,9 @@
 // A real Node-RED process for the restart tests: `node node_modules/node-red/red.js` with a temp
-// userDir that has this package linked in (as an npm install would place it), a settings.js with a
-// persistent context store, and the admin API on 127.0.0.1 at an ephemeral port.
+// userDir that has this package linked in (as an npm install would place it), a settings.js as Node-RED
+// installs it (no contextStorage: the job ledger needs none), and the admin API on 127.0.0.1 at an
+// ephemeral port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, prepareUserDir, REPO_ROOT } from '../../scripts/lib/start-node-red';
 
@@ -16,7 +17,7 @@ export interface NodeRedProcess {
   exited: Promise<void>;
 }
 
-/** Links the package into userDir and writes settings.js: a `jobs` store on disk without cache. */
+/** Links the package into userDir and writes settings.js (no context storage configured). */
 export function prepare(userDir: string, port: number, flows: unknown[]): void {
   prepareUserDir(userDir, port, 'info');
   const settings = {
@@ -29,8 +30,6 @@ export function prepare(userDir: string, port: number, flows: unknown[]): void {
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
-    // cache: false writes every change to disk before the callback: what exactly-once across a crash needs
-    contextStorage: { default: { module: 'memory' }, jobs: { module: 'localfilesystem', config: { cache: false } } },
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
@@ -83,4 +82,31 @@ export function start(userDir: string, port: number, env: Record<string, string>
 export async function kill(p: NodeRedProcess): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await p.exited;
+}
+
+/**
+ * The job ledger's live entries as the journal file holds them now (read-only replay; the running
+ * Node-RED holds the journal's lock). A torn last line is skipped, as the journal does.
+ */
+export function ledgerEntries(userDir: string, configId: string): Array<Record<string, any>> {
+  const file = join(userDir, 'segmind', `ledger-${configId}.jsonl`);
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const live = new Map<string, Record<string, any>>();
+  for (const line of text.split('\n')) {
+    let rec: any;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (rec.op === 'put') live.set(rec.e.key, rec.e);
+    else if (rec.op === 'upd' && live.has(rec.k)) live.set(rec.k, { ...live.get(rec.k), ...rec.p });
+    else if (rec.op === 'del') live.delete(rec.k);
+  }
+  return [...live.values()];
 }

@@ -1,5 +1,5 @@
-// Exactly-once delivery across a crash: a real `node-red` process with a localfilesystem context
-// store (cache: false) has 20 Segmind jobs in flight, is killed with SIGKILL, and is started again on
+// Exactly-once delivery across a crash: a real `node-red` process as Node-RED installs (no
+// contextStorage: the job ledger's journal keeps the jobs) has 20 Segmind jobs in flight, is killed with SIGKILL, and is started again on
 // the same userDir, then redeployed (full) while the resumed jobs still run. Every job must be
 // reported to the collector exactly once.
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ function flow(sb: Sandbox, collectorUrl: string): unknown[] {
       rules: [{ t: 'set', p: 'segmind', pt: 'msg', to: 'payload', tot: 'msg' }],
       wires: [['await']],
     },
-    { id: 'await', type: 'segmind await', z, name: '', config: 'cfg', timeout: 3000, result: 'url', folder: '', store: 'jobs', wires: [['r1'], ['r2'], ['r3']] },
+    { id: 'await', type: 'segmind await', z, name: '', config: 'cfg', timeout: 3000, result: 'url', folder: '', wires: [['r1'], ['r2'], ['r3']] },
     report('r1', 'completed'),
     report('r2', 'failed'),
     report('r3', 'timedout'),
@@ -105,7 +105,7 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
 
     nr = await start(userDir, port, { SEGMIND_API_KEY: KEY, SEGMIND_TEST_INSTANCE: 'second' });
     // and a full redeploy through the admin API once the jobs are resumed and still running
-    const isResume = (l: string) => /\[segmind await:.*\] Resuming 10 pending Segmind job\(s\) from context store 'jobs'/.test(l);
+    const isResume = (l: string) => /\[segmind await:.*\] Resuming 10 pending Segmind job\(s\) from the job ledger/.test(l);
     for (let i = 0; i < 200 && !nr.log.some(isResume); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(collector.reports.length, SHORT);
     const current = await (await fetch(`${nr.url}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json();
@@ -115,7 +115,7 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
       body: JSON.stringify({ flows: current.flows, rev: current.rev }),
     });
     assert.equal(deploy.status, 200, await deploy.text());
-    await collector.waitFor(SHORT + LONG, 20_000);
+    await collector.waitFor(SHORT + LONG, 20_000).catch((e) => { throw new Error(`${e.message}\n${nr!.log.join("\n")}`); });
     // the node said, in its own words from the locale, what it resumed: after the restart and again after the redeploy
     const resumed = nr.log.filter(isResume);
     assert.equal(resumed.length, 2, nr.log.join('\n'));

@@ -1,5 +1,5 @@
-// Nothing lost, nothing twice: a real `node-red` process (test/process harness) with a persistent
-// context store (localfilesystem, cache: false) runs jobs through the whole chain (http in ->
+// Nothing lost, nothing twice: a real `node-red` process (test/process harness) as Node-RED installs
+// (no contextStorage in settings.js: the job ledger's journal does the keeping) runs jobs through the whole chain (http in ->
 // model node -> await node -> report to a collector in this process): 10 that finish at once and
 // 50 that are still running when the process
 //  1. is killed with SIGKILL, then started again;
@@ -7,13 +7,12 @@
 //  3. gets a "modified nodes" redeploy of an edited await node.
 // Every job must be reported exactly once, as completed, and submitted exactly once.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector } from '../process/collector';
-import { freePort, kill, prepare, start, type NodeRedProcess } from '../process/node-red';
+import { freePort, kill, ledgerEntries, prepare, start, type NodeRedProcess } from '../process/node-red';
 import { sleep, useBuildIn } from '../support/chain';
 
 const KEY = 'SG_restart_50_e4a7';
@@ -53,7 +52,7 @@ function flow(sb: Sandbox, collectorUrl: string, awaitName = ''): Record<string,
       input_audioType: 'msg',
       wires: [[AWAIT]],
     },
-    { id: AWAIT, type: 'segmind await', z: TAB, name: awaitName, config: 'cfg', timeout: 3600, result: 'url', folder: '', store: 'jobs', wires: [['r1'], ['r2'], ['r3']] },
+    { id: AWAIT, type: 'segmind await', z: TAB, name: awaitName, config: 'cfg', timeout: 3600, result: 'url', folder: '', wires: [['r1'], ['r2'], ['r3']] },
     report('r1', 'completed'),
     report('r2', 'failed'),
     report('r3', 'timedout'),
@@ -70,15 +69,9 @@ function flow(sb: Sandbox, collectorUrl: string, awaitName = ''): Record<string,
   ];
 }
 
-/** Pending job records the await node holds in its localfilesystem store right now. */
+/** Jobs the await node has claimed in the job ledger right now. */
 function storedJobs(userDir: string): number {
-  const file = join(userDir, 'context', TAB, `${AWAIT}.json`);
-  if (!existsSync(file)) return 0;
-  try {
-    return Object.keys(JSON.parse(readFileSync(file, 'utf8'))).filter((k) => k.startsWith('segmindJob_')).length;
-  } catch {
-    return -1; // mid-write: ask again
-  }
+  return ledgerEntries(userDir, 'cfg').filter((e) => e.claimedBy === AWAIT).length;
 }
 
 async function until(test: () => boolean, ms: number, what: () => string): Promise<void> {
@@ -174,7 +167,7 @@ describe('restart: 50 jobs in flight through SIGKILL and redeploys (real node-re
 
     nr = await start(userDir, port, { SEGMIND_API_KEY: KEY });
     await assertExactlyOnce('kill', round);
-    assert.ok(nr.log.some((l) => new RegExp(`Resuming ${IN_FLIGHT} pending Segmind job\\(s\\)`).test(l)), nr.log.join('\n'));
+    assert.ok(nr.log.some((l) => new RegExp(`Resuming ${IN_FLIGHT} pending Segmind job\\(s\\) from the job ledger`).test(l)), nr.log.join('\n'));
   });
 
   async function redeploy(type: 'full' | 'nodes', awaitName: string): Promise<void> {
