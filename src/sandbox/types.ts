@@ -137,6 +137,8 @@ export interface Sandbox {
   fault(f: RequestFault): void;
   scriptJob(s: JobScript): void;
   clearFaults(): void;
+  /** finish every running job now (or those of `ids`), 'never' ones included; returns how many */
+  finishJobs(ids?: Iterable<string>): number;
   /** forget recorded requests (jobs stay) */
   resetRequests(): void;
   setRateLimit(perMinute: number | null): void;

@@ -108,7 +108,7 @@ describe('segmind await node: editor, help and locales', () => {
       assert.match(items[0], /segmind\.result/);
       assert.match(items[1], /<dt>error <span class="property-type">object<\/span><\/dt>/);
       assert.match(items[2], /<dt>segmind <span class="property-type">object<\/span><\/dt>/);
-      for (const topic of ['msg.stop', 'cache: false', 'localfilesystem', 'expired', 'timeout']) assert.ok(help.includes(topic), `${lang} help misses ${topic}`);
+      for (const topic of ['msg.stop', 'redelivered', 'msg.segmind.dropped', 'expired', 'timeout']) assert.ok(help.includes(topic), `${lang} help misses ${topic}`);
       assert.match(help, /<h3>(References|Referenzen)<\/h3>/);
     });
   }
