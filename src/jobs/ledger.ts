@@ -75,6 +75,8 @@ export interface Pending {
   msg: Record<string, unknown>;
   /** true when a crash may have let this message out before (deliver again, flagged) */
   redelivered: boolean;
+  /** the message is the stored copy (Buffers and long strings left out: see entry.dropped) */
+  fromCopy: boolean;
 }
 
 export interface JobHandleFields {
@@ -381,10 +383,14 @@ export class JobLedger {
 
   private pending(e: LedgerEntry, redelivered: boolean): Pending {
     const live = this.live.get(e.key);
-    if (live) return { entry: e, msg: live, redelivered };
+    if (live) return { entry: e, msg: live, redelivered, fromCopy: false };
     const msg: Record<string, unknown> = JSON.parse(JSON.stringify(e.msg ?? {}));
+    if (e.dropped?.length) {
+      const seg = msg.segmind && typeof msg.segmind === 'object' ? (msg.segmind as Record<string, unknown>) : {};
+      msg.segmind = { ...seg, dropped: e.dropped };
+    }
     this.live.set(e.key, msg);
-    return { entry: e, msg, redelivered };
+    return { entry: e, msg, redelivered, fromCopy: true };
   }
 
   /** Drops jobs nobody waits for once Segmind has forgotten them (their results cannot be fetched). */

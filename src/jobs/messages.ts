@@ -7,7 +7,8 @@ export type Output = 0 | 1 | 2; // completed, failed, timed out
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
 
 /** Flags a previous pass through an await node left on msg.segmind; a resumed wait starts clean. */
-const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status'] as const;
+// redelivered: a model node's flag (its output may have been seen before); the await node sets its own
+const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status', 'redelivered'] as const;
 
 /** msg.segmind for a job: what the message had, with the request id (and known handle fields) filled in. */
 export function jobHandleOf(msg: Record<string, unknown>, job: WatchedJob): Record<string, unknown> {

@@ -18,7 +18,6 @@ export function sendUnsentJobs(RED: NodeAPI, node: Node, config: SegmindConfigNo
         for (const p of ledger.takeUnsent(node.id)) {
           const seg = { ...((p.msg.segmind as Record<string, unknown> | undefined) ?? {}) };
           if (p.redelivered) seg.redelivered = true;
-          if (p.entry.dropped?.length && p.msg !== undefined) seg.dropped = p.entry.dropped;
           p.msg.segmind = seg;
           node.send(p.msg as NodeMessageInFlow);
           sent(p);
