@@ -40,6 +40,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Budget priority: lower goes first. Submits and result fetches default 3, polls 5. */
   priority?: number;
+  /**
+   * result() only: the largest answer read, in bytes (default 300 MiB, at most 500 MiB); a larger
+   * one fails with invalid_response without being read further. Other calls read at most 1 MiB.
+   */
+  maxBytes?: number;
 }
 
 /** What a model node puts on msg and the await node reads. */

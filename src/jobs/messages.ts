@@ -7,7 +7,7 @@ export type Output = 0 | 1 | 2; // completed, failed, timed out
 export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
 
 /** Flags a previous pass through an await node left on msg.segmind; a resumed wait starts clean. */
-const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status'] as const;
+const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status', 'output'] as const;
 
 /** msg.segmind for a job: what the message had, with the request id (and known handle fields) filled in. */
 export function jobHandleOf(msg: Record<string, unknown>, job: WatchedJob): Record<string, unknown> {
@@ -22,6 +22,8 @@ export function jobHandleOf(msg: Record<string, unknown>, job: WatchedJob): Reco
 export interface EndTexts {
   /** for a timed-out message: it may still finish, Segmind keeps results an hour, wire it back to resume */
   timedOut: string;
+  /** for a message whose job COMPLETED but whose result or output was still being fetched at its deadline (default: timedOut) */
+  timedOutFetching?: string;
   /** for a stopped message */
   stopped: string;
   /** msg.error.message for a failure, in the node's language (default: the failure's own message) */
@@ -45,12 +47,14 @@ export function applyEnd(msg: Record<string, unknown>, job: WatchedJob, end: Exc
     case 'failed':
       if (end.status) seg.status = end.status;
       if (end.result) seg.result = end.result;
+      if (end.output) seg.output = end.output;
       msg.error = errorOf(end.error, texts.failure?.(end.error));
       return OUTPUT.failed;
     case 'timeout':
       if (end.status) seg.status = end.status;
+      if (end.output) seg.output = end.output;
       seg.timedOut = true;
-      seg.message = texts.timedOut;
+      seg.message = end.status === 'COMPLETED' ? (texts.timedOutFetching ?? texts.timedOut) : texts.timedOut;
       return OUTPUT.timedOut;
     case 'stopped':
       if (end.status) seg.status = end.status;

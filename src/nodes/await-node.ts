@@ -3,13 +3,13 @@
 // and delivery live in src/jobs. Pending jobs are kept in the node's context (the chosen store) so
 // that a redeploy or a restart resumes them; each is deleted from the store before it is sent, so a
 // crash can lose a delivery in that instant but never send one twice.
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import english from '../../nodes/locales/en-US/segmind-await.json';
 import { specs } from '../models/specs';
-import { RESULT_MODES, type ResultMode } from '../jobs/deliver';
+import { DEFAULT_MAX_BUFFER_BYTES, DEFAULT_MAX_FILE_BYTES, RESULT_MODES, type ResultMode } from '../jobs/deliver';
+import { defaultResultFolder, removeStaleParts } from '../jobs/result-files';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
@@ -21,6 +21,7 @@ import { configProblem, getConfig } from './config-node';
 import { errorMessage } from './input-errors';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
+const MB = 1024 * 1024;
 /** close() gives in-flight deliveries and store writes this long, then lets Node-RED go on. */
 const CLOSE_GRACE_MS = 800;
 const JOB_KEY_PREFIX = 'segmindJob_';
@@ -47,6 +48,9 @@ interface AwaitDef extends NodeDef {
   result?: string;
   folder?: string;
   store?: string;
+  /** size limits in MB (MiB) for Buffer and file results */
+  maxBufferMB?: string | number;
+  maxFileMB?: string | number;
 }
 
 type Send = (msg: NodeMessageInFlow | Array<NodeMessageInFlow | null>) => void;
@@ -181,7 +185,15 @@ export function registerAwaitNode(RED: NodeAPI): void {
     const unit = 1000 * timeScale; // real ms per API second
     const defaultTimeout = positiveNumber(def.timeout, DEFAULT_TIMEOUT_SECONDS);
     const mode: ResultMode = RESULT_MODES.includes(def.result as ResultMode) ? (def.result as ResultMode) : 'url';
-    const folder = def.folder?.trim() || join(tmpdir(), 'segmind');
+    const defaultFolder = !def.folder?.trim();
+    const folder = def.folder?.trim() || defaultResultFolder((RED.settings as { userDir?: string }).userDir);
+    // no Buffer can be larger than buffer.constants.MAX_LENGTH
+    const maxBytes =
+      mode === 'buffer'
+        ? Math.min(bufferConstants.MAX_LENGTH, positiveNumber(def.maxBufferMB, DEFAULT_MAX_BUFFER_BYTES / MB) * MB)
+        : mode === 'file'
+          ? positiveNumber(def.maxFileMB, DEFAULT_MAX_FILE_BYTES / MB) * MB
+          : undefined;
     const storeName = def.store?.trim() || undefined;
     const storeLabel = storeName ?? 'default';
     const store = new ContextJobStore(node.context() as unknown as ContextApi, storeName);
@@ -213,6 +225,8 @@ export function registerAwaitNode(RED: NodeAPI): void {
             timeScale,
             resultMode: mode,
             folder,
+            defaultFolder,
+            maxBytes,
             belief: (model) => priorFor(model, learned, typical),
             observed: (model, seconds) => {
               learned = { ...learned, [model]: observe(learned[model], seconds) };
@@ -251,6 +265,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
         }
         const output = applyEnd(msg, jobOf(r), end, {
           timedOut: t('messages.timedOut', { seconds: Math.round((r.deadline - r.receivedAt) / unit), until: untilText(r) }),
+          timedOutFetching: t('messages.timedOutFetching', { seconds: Math.round((r.deadline - r.receivedAt) / unit), until: untilText(r) }),
           stopped: t('messages.stopped', { until: untilText(r) }),
           failure: (f) => errorMessage(t, f, CLIENT_TEXTS),
         });
@@ -274,6 +289,11 @@ export function registerAwaitNode(RED: NodeAPI): void {
     // Resume what a previous instance (before a redeploy or restart) left in the store.
     const ready: Promise<void> = (async () => {
       if (!waiter) return;
+      if (mode === 'file') {
+        // partial downloads a crash left behind: before any download of this node starts
+        const removed = await removeStaleParts(folder);
+        if (removed) node.log(t('messages.partsRemoved', { count: removed, folder }));
+      }
       try {
         learned = await store.loadStats();
       } catch (err) {
