@@ -102,6 +102,8 @@ interface Active {
   deadlineEnd?: JobEnd;
   /** while fetching: ends messages at their deadline */
   fetchTimer?: ReturnType<typeof setTimeout>;
+  /** the fetch under way, settled once it has cleaned up (a partial file removed) */
+  fetchDone?: Promise<unknown>;
   /** the pause between polls under way: its timer and how to end it (see pause()) */
   timer?: ReturnType<typeof setTimeout>;
   wake?: (goOn: boolean) => void;
@@ -282,7 +284,9 @@ export class Waiter {
         }
         if (status.status === 'COMPLETED') {
           const seenAt = Date.now();
-          const end = await this.fetchResult(a);
+          const fetch = this.fetchResult(a);
+          a.fetchDone = fetch;
+          const end = await fetch;
           if (!end) return; // ended (stop/close) while fetching
           if (end.kind === 'completed' && job.model && job.submittedAt !== undefined && lastRunningAt !== undefined) {
             // completion lies between the last poll that saw it running and this one: take the midpoint
@@ -313,18 +317,32 @@ export class Waiter {
     if (this.ended(a)) return true;
     const now = Date.now();
     const end: JobEnd = (a.fetching && a.deadlineEnd) || { kind: 'timeout', status: a.status };
+    const leaving: Watcher[] = [];
     // deleting the entry being visited is safe while iterating a Set
     for (const w of a.watchers) {
       if (w.deadline <= now) {
         a.watchers.delete(w);
-        w.resolve(end);
+        leaving.push(w);
       }
     }
-    if (a.watchers.size > 0) return false;
+    if (a.watchers.size > 0) {
+      for (const w of leaving) w.resolve(end);
+      return false;
+    }
     if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
     this.disarmFetchDeadline(a);
+    const fetchDone = a.fetching ? a.fetchDone : undefined;
     a.abort.abort();
     this.opts.onChange?.();
+    if (!fetchDone) {
+      for (const w of leaving) w.resolve(end);
+    } else {
+      // the aborted download first removes its partial file: the messages leave after that
+      const leave = () => {
+        for (const w of leaving) w.resolve(this.closed ? { kind: 'closed' } : end);
+      };
+      fetchDone.then(leave, leave);
+    }
     return true;
   }
 
