@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 
 export const FILE_MODE = 0o600;
 export const FOLDER_MODE = 0o700;
@@ -33,18 +33,24 @@ function uidOf(): string {
 
 /**
  * Creates the folder (0700) if missing. The default folder is also made private if it exists with
- * wider rights, and refused if it is not a directory of this user (in a shared temporary folder
- * anyone could have created it first). A folder the user chose is used as it is.
+ * wider rights; in the shared temporary folder, where anyone could have created it first, it is
+ * refused unless it is a directory of this user. A folder the user chose is used as it is.
  */
 export async function prepareFolder(folder: string, isDefault: boolean): Promise<void> {
   await mkdir(folder, { recursive: true, mode: FOLDER_MODE });
   if (!isDefault) return;
   const st = await lstat(folder);
   const uid = process.getuid?.();
-  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+  const ours = uid === undefined || st.uid === uid;
+  if (!st.isDirectory() || (!ours && isInside(folder, tmpdir()))) {
     throw new Error(`the result folder ${folder} is not a directory owned by this user; choose a folder in the await node`);
   }
-  if ((st.mode & 0o077) !== 0) await chmod(folder, FOLDER_MODE);
+  if (ours && (st.mode & 0o077) !== 0) await chmod(folder, FOLDER_MODE);
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** Parts this process is writing now: a node starting beside a running download must not remove them. */

@@ -1,7 +1,7 @@
 // File-mode results on disk: the default folder, its rights, atomic writes, and the clean-up of .part
 // files a crashed process left (but never those a running writer still writes).
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultResultFolder, prepareFolder, removeStaleParts, writeAtomically } from '../../src/jobs/result-files';
@@ -35,6 +35,15 @@ describe('jobs/result-files', () => {
     const file = join(root, 'a-file');
     await writeFile(file, 'x');
     await assert.rejects(prepareFolder(file, true));
+  });
+
+  it("refuses a default folder in the temp folder that another user created first", async function () {
+    if (process.getuid?.() !== 0) return this.skip(); // making a folder another user's needs root
+    const foreign = join(root, 'foreign'); // root lies in the system's temp folder
+    await mkdir(foreign, { mode: 0o777 });
+    await chown(foreign, 12345, 12345);
+    await assert.rejects(prepareFolder(foreign, true), /not a directory owned by this user; choose a folder in the await node/);
+    await prepareFolder(foreign, false); // a folder the user chose is theirs to choose
   });
 
   it('writes atomically (0600), and removes the .part when writing fails', async () => {
