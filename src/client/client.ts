@@ -7,7 +7,9 @@ import { RequestBudget, type BudgetStats } from './budget';
 import { lengthCheckedStream } from './download-stream';
 import {
   SegmindError,
+  ct,
   downloadBrokeOff,
+  formatBytes,
   formatSeconds,
   httpError,
   invalidResponse,
@@ -19,7 +21,7 @@ import {
 } from './errors';
 import { setMaxListeners } from 'node:events';
 import { linkSignals } from './signals';
-import { AttemptAbort, MAX_CONNECTIONS_PER_ORIGIN, RequestGate, DEFAULT_TIMEOUTS, classifyTransportError, createAgent, send, type Timeouts, type WireResponse } from './http';
+import { AttemptAbort, MAX_CONNECTIONS_PER_ORIGIN, RequestGate, DEFAULT_TIMEOUTS, classifyTransportError, createAgent, readCapped, send, type Timeouts, type WireResponse } from './http';
 import { backoffDelay, retryHintTime, sleep } from './retry';
 import { errorToText, failedAnswer, resultAnswer, statusAnswer, submitAnswer, uploadAnswer } from './schemas';
 import type {
@@ -53,6 +55,19 @@ const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 const FINAL_STATES = new Set(['COMPLETED', 'FAILED']);
 const KNOWN_STATES = new Set(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED']);
 const MODEL_SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const MiB = 1024 * 1024;
+/** Status, submit and upload answers are a few hundred bytes: 1 MiB is far beyond any real one. */
+export const JSON_BODY_LIMIT = MiB;
+/**
+ * A result answer may carry the output itself (base64: true): 300 MiB holds a 200 MiB output (the
+ * await node's default Buffer limit) as base64 (4/3 of it) with room to spare. Callers may pass
+ * their own (CallOptions.maxBytes), at most MAX_JSON_BODY.
+ */
+export const RESULT_BODY_LIMIT = 300 * MiB;
+/** V8 makes no string longer than 2^29 - 24 characters: a larger answer could not be parsed at all. */
+export const MAX_JSON_BODY = 500 * MiB;
+/** Bodies of error answers are read only for Segmind's error text. */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 type Kind = CallContext['kind'];
 
@@ -60,7 +75,8 @@ interface Exchange {
   ctx: CallContext;
   method: 'GET' | 'POST';
   url: string;
-  body?: string;
+  /** the request body, or a function that builds it once the budget and the gate let the request go */
+  body?: string | (() => string);
   sendKey: boolean;
   /** counts against the request budget (every API-host request) */
   budgeted: boolean;
@@ -71,6 +87,8 @@ interface Exchange {
   stopBeforeSend?: AbortSignal;
   /** JSON calls read the whole body; downloads hand the stream on */
   readBody: boolean;
+  /** the largest accepted answer a JSON call reads (bytes); a larger one becomes invalid_response */
+  maxBody: number;
   bodyTimeout: number;
   /** statuses handed back to the caller instead of becoming an error */
   accept: (status: number) => boolean;
@@ -79,6 +97,8 @@ interface Exchange {
 interface Answer {
   res: WireResponse;
   text?: string;
+  /** the accepted answer was larger than the call's maxBody (bytes announced or counted); text is not the whole body */
+  over?: number;
   attempts: number;
   dispatchedAt: number;
   /** streaming calls call it when the body is done: close() then no longer needs to abort it */
@@ -181,7 +201,7 @@ export class SegmindClient {
     }
     const body = toJson(payload ?? {}, 'payload');
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
-    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx, opts.stopBeforeSend);
+    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx, JSON_BODY_LIMIT, opts.stopBeforeSend);
     const parsed = submitAnswer.safeParse(json);
     if (!parsed.success) {
       throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
@@ -204,10 +224,11 @@ export class SegmindClient {
     ctx: CallContext,
     method: 'GET' | 'POST',
     url: string,
-    body: string | undefined,
+    body: Exchange['body'],
     priority: number,
     signal: AbortSignal | undefined,
     accept: (status: number) => boolean,
+    maxBody: number,
     stopBeforeSend?: AbortSignal,
   ): Promise<JsonAnswer> {
     const answer = await this.exchange({
@@ -221,10 +242,11 @@ export class SegmindClient {
       signal,
       stopBeforeSend,
       readBody: true,
+      maxBody,
       bodyTimeout: this.timeouts.body,
       accept,
     });
-    return { answer, json: this.parseJson(answer, ctx) };
+    return { answer, json: this.parseJson(answer, ctx, maxBody) };
   }
 
   /** GET the job's status. FAILED (HTTP 422) is an outcome, not an error. */
@@ -232,7 +254,7 @@ export class SegmindClient {
     const ref = this.resolveJob(job);
     const ctx = this.context('status', `the status check of request ${ref.requestId}`, ref);
     const url = this.jobUrl(job, 'statusUrl') ?? this.statusUrlFor(ref.requestId);
-    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 5, opts.signal, isJobAnswer);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 5, opts.signal, isJobAnswer, JSON_BODY_LIMIT);
     if (answer.res.status === 422) return this.failedOutcome(json, answer, ctx);
     const parsed = statusFields.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON without a status field', answer.res.status);
@@ -251,7 +273,8 @@ export class SegmindClient {
     const ref = this.resolveJob(job);
     const ctx = this.context('result', `the result fetch of request ${ref.requestId}`, ref);
     const url = this.jobUrl(job, 'responseUrl') ?? this.responseUrlFor(ref.requestId);
-    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 3, opts.signal, isJobAnswer);
+    const maxBody = Math.min(MAX_JSON_BODY, opts.maxBytes !== undefined && opts.maxBytes > 0 ? opts.maxBytes : RESULT_BODY_LIMIT);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 3, opts.signal, isJobAnswer, maxBody);
     if (answer.res.status === 422) {
       const failed = this.failedOutcome(json, answer, ctx);
       return { ...failed, output: failed.raw.output };
@@ -281,9 +304,12 @@ export class SegmindClient {
       throw new SegmindError({ code: 'bad_request', retryable: false, message: `uploadAsset needs an array of inputs; got ${describe(inputs)}` });
     }
     if (inputs.length === 0) return [];
-    const dataUrls = await Promise.all(inputs.map((input, i) => toDataUrl(input, i)));
+    // Checked and typed now (bad input sends nothing); the base64 body is built only when the budget
+    // lets the request go, so calls queued for the budget hold their Buffers and nothing more.
+    const parts = await Promise.all(inputs.map((input, i) => uploadPart(input, i)));
     const ctx = this.context('upload', `the upload of ${inputs.length} file${inputs.length === 1 ? '' : 's'}`);
-    const { answer, json } = await this.callJson(ctx, 'POST', this.uploadUrl, JSON.stringify({ data_urls: dataUrls }), opts.priority ?? 3, opts.signal, is2xx);
+    const body = () => `{"data_urls":[${parts.map(dataUrlJson).join(',')}]}`;
+    const { answer, json } = await this.callJson(ctx, 'POST', this.uploadUrl, body, opts.priority ?? 3, opts.signal, is2xx, JSON_BODY_LIMIT);
     const parsed = uploadAnswer.safeParse(json);
     const urls = parsed.success ? (parsed.data.urls ?? parsed.data.file_urls) : undefined;
     if (!urls) throw invalidResponse(ctx, 'JSON without a urls or file_urls list', answer.res.status);
@@ -327,6 +353,7 @@ export class SegmindClient {
         priority: opts.priority ?? 3,
         signal: opts.signal,
         readBody: false,
+        maxBody: 0,
         bodyTimeout: this.timeouts.downloadBody,
         accept: (s) => is2xx(s) || isRedirect(s),
       });
@@ -452,12 +479,20 @@ export class SegmindClient {
         throw this.abortedError(x, attempt - 1);
       }
 
+      let body: string | undefined;
+      try {
+        body = typeof x.body === 'function' ? x.body() : x.body;
+      } catch (err) {
+        if (gated) this.gate.leave();
+        throw err;
+      }
       const control = new AttemptAbort();
       // a submit on the wire is let finish by close() (its job exists and is billed): see close()
       if (isPost(x.ctx) && x.ctx.kind === 'submit') this.submitsInFlight.add(control);
       else this.inflight.add(control);
       let res: WireResponse;
       let text: string | undefined;
+      let over: number | undefined;
       try {
         res = await send(
           this.agent,
@@ -465,15 +500,22 @@ export class SegmindClient {
             method: x.method,
             url: x.url,
             headers: this.headersFor(x),
-            body: x.body,
+            body,
             signal,
             abort: control,
             bodyTimeout: x.bodyTimeout,
           },
           this.timeouts.headers,
         );
-        if (x.readBody || !x.accept(res.status)) text = await res.body.text();
+        body = undefined; // sent: a retry builds its own
+        if (x.readBody || !x.accept(res.status)) {
+          // answers are read with a cap: a broken or hostile server cannot fill the memory
+          const read = await readCapped(res, x.accept(res.status) ? x.maxBody : ERROR_BODY_LIMIT);
+          text = read.text;
+          over = read.over;
+        }
       } catch (err) {
+        body = undefined;
         this.done(control, gated);
         if (signal?.aborted || this.closed) throw this.abortedError(x, attempt, err);
         const failure = classifyTransportError(err);
@@ -515,7 +557,7 @@ export class SegmindClient {
       if (x.budgeted) this.budget.succeeded();
       if (x.accept(res.status)) {
         const release = streaming ? this.releaser(control, gated) : NO_RELEASE;
-        return { res, text, attempts: attempt, dispatchedAt, release };
+        return { res, text, over, attempts: attempt, dispatchedAt, release };
       }
       if (!isPost(x.ctx) && RETRY_STATUSES.has(res.status) && attempt < this.maxAttempts) {
         const hint = retryHintTime(res.headers, this.timeScale);
@@ -611,7 +653,8 @@ export class SegmindClient {
     };
   }
 
-  private parseJson(answer: Answer, ctx: CallContext): unknown {
+  private parseJson(answer: Answer, ctx: CallContext, maxBody: number): unknown {
+    if (answer.over !== undefined) throw invalidResponse(ctx, ct('body.tooLarge', { limit: formatBytes(maxBody) }), answer.res.status);
     const text = answer.text ?? '';
     if (text.trim() === '') throw invalidResponse(ctx, 'an empty body', answer.res.status);
     try {
@@ -764,27 +807,36 @@ function toJson(value: unknown, field: string): string {
   }
 }
 
-async function toDataUrl(input: UploadInput, index: number): Promise<string> {
+/** One upload input, checked: a data URL as given, or bytes with their MIME type (its base64 is made later). */
+type UploadPart = { dataUrl: string } | { mime: string; data: Buffer };
+
+async function uploadPart(input: UploadInput, index: number): Promise<UploadPart> {
   if (typeof input === 'string') {
-    if (/^data:[^,]*,/.test(input)) return input;
+    if (/^data:[^,]*,/.test(input)) return { dataUrl: input };
     throw new SegmindError({
       code: 'bad_request',
       retryable: false,
       message: `upload input ${index} must be a Buffer, {data, mime} or a data: URL; got a string starting ${JSON.stringify(input.slice(0, 30))}`,
     });
   }
-  if (Buffer.isBuffer(input)) {
-    return `data:${await sniffMime(input)};base64,${input.toString('base64')}`;
-  }
+  if (Buffer.isBuffer(input)) return { mime: await sniffMime(input), data: input };
   if (input && typeof input === 'object' && Buffer.isBuffer(input.data)) {
-    const mime = typeof input.mime === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(input.mime) ? input.mime : await sniffMime(input.data);
-    return `data:${mime};base64,${input.data.toString('base64')}`;
+    const mime = typeof input.mime === 'string' && MIME.test(input.mime) ? input.mime : await sniffMime(input.data);
+    return { mime, data: input.data };
   }
   throw new SegmindError({
     code: 'bad_request',
     retryable: false,
     message: `upload input ${index} must be a Buffer, {data, mime} or a data: URL; got ${describe(input)}`,
   });
+}
+
+const MIME = /^[\w.+-]+\/[\w.+-]+$/;
+
+/** A part as a JSON string. Base64 and a checked MIME type need no escaping, so no second copy is made. */
+function dataUrlJson(part: UploadPart): string {
+  if ('dataUrl' in part) return JSON.stringify(part.dataUrl);
+  return `"data:${part.mime};base64,${part.data.toString('base64')}"`;
 }
 
 async function sniffMime(data: Buffer): Promise<string> {

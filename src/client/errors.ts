@@ -31,6 +31,13 @@ export const CLIENT_TEXTS: Record<string, string> = {
   'job.model': ' (__model__)',
   'job.noReason': 'no reason given',
   'job.outputNotFetched': 'The job completed but its output could not be fetched: __detail__',
+  'job.outputUnavailable':
+    'The job completed but its output could not be fetched before the message deadline (__attempts__ attempts; the last: __detail__). The output URL is in msg.segmind.output.',
+  'job.bufferTooLarge': 'The output of request __requestId__ (__size__) is larger than the Buffer limit of __limit__ set in the await node, so it was not kept.__url__',
+  'job.fileTooLarge':
+    'The output of request __requestId__ (__size__) is larger than the file limit of __limit__ set in the await node, so it was not saved (no partial file is left).__url__',
+  'job.sizeOver': 'more than __size__',
+  'job.outputAt': ' Raise the limit, or choose Output URL as the result: the URL is in msg.segmind.output.',
   // fragments
   said: ': __error__',
   triesAfter: ' after __attempts__ attempts',
@@ -80,6 +87,7 @@ export const CLIENT_TEXTS: Record<string, string> = {
   'body.notResult': 'JSON that is not a result object',
   'body.noUrls': 'JSON without a urls or file_urls list',
   'body.not422Object': 'HTTP 422 whose body is not a JSON object',
+  'body.tooLarge': 'a body larger than __limit__, the most read for this answer (the rest was not read)',
   // downloads
   brokeOff: 'The download of __url__ broke off after __received____total__ bytes__detail__.',
   ofTotal: ' of __total__',
@@ -390,13 +398,13 @@ export function transportError(
   }
 }
 
-export function invalidResponse(ctx: CallContext, what: string, status?: number): SegmindError {
+export function invalidResponse(ctx: CallContext, what: string | ClientText, status?: number): SegmindError {
   const post = ctx.kind === 'submit';
   const text = scrubText(
     ct('invalidResponse', {
       what: whatText(ctx.what),
       status: status ? ct('httpStatus', { status }) : '',
-      body: bodyText(what),
+      body: typeof what === 'string' ? bodyText(what) : what,
       ambiguous: post ? ct('ambiguous.submit') : '',
     }),
     ctx.secret,
@@ -446,6 +454,18 @@ export function capitalize(s: string): string {
 function secondsOf(ms: number): string {
   const s = ms / 1000;
   return s >= 10 ? `${Math.round(s)}` : `${Number(s.toFixed(s < 1 ? 3 : 1))}`;
+}
+
+/** Bytes for messages in binary units: "1 MiB", "300 MiB", "1.5 GiB", "512 KiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : Number(value.toFixed(value >= 100 ? 0 : 1))} ${units[unit]}`;
 }
 
 export function formatSeconds(ms: number): string {

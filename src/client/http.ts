@@ -199,6 +199,64 @@ export async function send(agent: Agent, req: WireRequest, headersTimeout: numbe
   }
 }
 
+const NOOP = (): void => undefined;
+
+/** A body read with a cap: its text, or `over` when it was larger than the cap (the rest was not read). */
+export interface CappedText {
+  text: string;
+  /** set when the body was over the cap: bytes announced (content-length) or counted when reading stopped */
+  over?: number;
+}
+
+/**
+ * Reads a body as UTF-8 text, at most `limit` bytes. A larger body (announced by content-length, or
+ * counted while it arrives) is destroyed at once, so the rest is never buffered; what was read so
+ * far comes back with `over`. Transport errors reject as body.text() would.
+ */
+export function readCapped(res: WireResponse, limit: number): Promise<CappedText> {
+  const body = res.body;
+  const header = res.headers['content-length'];
+  const announced = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+  if (announced !== undefined && announced > limit) {
+    // undici errors a body destroyed before its end (RequestAbortedError): nobody needs that error
+    body.on('error', NOOP);
+    body.destroy();
+    return Promise.resolve({ text: '', over: announced });
+  }
+  return new Promise<CappedText>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const text = () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
+    const stop = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) {
+        stop();
+        body.on('error', NOOP);
+        body.destroy();
+        resolve({ text: text(), over: size + chunk.length });
+        return;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve({ text: size === 0 ? '' : text() });
+    };
+    const onError = (err: unknown) => {
+      stop();
+      reject(err);
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+  });
+}
+
 const REFUSED_CODES = new Set(['ECONNREFUSED']);
 const NETWORK_DETAIL: Record<string, string> = {
   ECONNREFUSED: 'connection refused',

@@ -45,6 +45,11 @@ export interface CallOptions {
    * submit that has left is let finish (its job exists and is billed), governed by `signal` only.
    */
   stopBeforeSend?: AbortSignal;
+  /**
+   * result() only: the largest answer read, in bytes (default 300 MiB, at most 500 MiB); a larger
+   * one fails with invalid_response without being read further. Other calls read at most 1 MiB.
+   */
+  maxBytes?: number;
 }
 
 /** What a model node puts on msg and the await node reads. */

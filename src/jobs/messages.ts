@@ -8,7 +8,7 @@ export const OUTPUT = { completed: 0, failed: 1, timedOut: 2 } as const;
 
 /** Flags a previous pass through an await node left on msg.segmind; a resumed wait starts clean. */
 // redelivered: a model node's flag (its output may have been seen before); the await node sets its own
-const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status', 'redelivered'] as const;
+const TRANSIENT = ['timedOut', 'stopped', 'message', 'result', 'status', 'output', 'redelivered'] as const;
 
 /** msg.segmind for a job: what the message had, with the request id (and known handle fields) filled in. */
 export function jobHandleOf(msg: Record<string, unknown>, job: WatchedJob): Record<string, unknown> {
@@ -23,6 +23,8 @@ export function jobHandleOf(msg: Record<string, unknown>, job: WatchedJob): Reco
 export interface EndTexts {
   /** for a timed-out message: it may still finish, Segmind keeps results an hour, wire it back to resume */
   timedOut: string;
+  /** for a message whose job COMPLETED but whose result or output was still being fetched at its deadline (default: timedOut) */
+  timedOutFetching?: string;
   /** for a stopped message */
   stopped: string;
   /** msg.error.message for a failure, in the node's language (default: the failure's own message) */
@@ -46,12 +48,14 @@ export function applyEnd(msg: Record<string, unknown>, job: WatchedJob, end: Exc
     case 'failed':
       if (end.status) seg.status = end.status;
       if (end.result) seg.result = end.result;
+      if (end.output) seg.output = end.output;
       msg.error = errorOf(end.error, texts.failure?.(end.error));
       return OUTPUT.failed;
     case 'timeout':
       if (end.status) seg.status = end.status;
+      if (end.output) seg.output = end.output;
       seg.timedOut = true;
-      seg.message = texts.timedOut;
+      seg.message = end.status === 'COMPLETED' ? (texts.timedOutFetching ?? texts.timedOut) : texts.timedOut;
       return OUTPUT.timedOut;
     case 'stopped':
       if (end.status) seg.status = end.status;

@@ -5,7 +5,7 @@
 
 import type { CallOptions, Download, ResultBody, StatusResult } from '../client/types';
 import { ct, englishText, type ClientText } from '../client/errors';
-import { deliverOutput, OutputError, type ResultMode } from './deliver';
+import { deliverOutput, OutputError, outputUrl, type ResultMode } from './deliver';
 import type { Prior } from './priors';
 import { baseInterval, DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
 
@@ -49,10 +49,14 @@ export interface JobFailure {
   httpStatus?: number;
 }
 
+/**
+ * `output`: the output URL of a COMPLETED job whose output was not delivered (a deadline during its
+ * download, a size limit, an output host that would not serve it).
+ */
 export type JobEnd =
   | { kind: 'completed'; payload: string | Buffer; result: Record<string, unknown> }
-  | { kind: 'failed'; error: JobFailure; result?: Record<string, unknown>; status?: string }
-  | { kind: 'timeout'; status?: string }
+  | { kind: 'failed'; error: JobFailure; result?: Record<string, unknown>; status?: string; output?: string }
+  | { kind: 'timeout'; status?: string; output?: string }
   | { kind: 'stopped'; status?: string }
   | { kind: 'closed' };
 
@@ -63,6 +67,10 @@ export interface WaiterOptions {
   resultMode: ResultMode;
   /** folder for result mode 'file' */
   folder: string;
+  /** the folder is the node's default one (made private when used) */
+  defaultFolder?: boolean;
+  /** largest output kept in bytes (Buffer limit in buffer mode, file limit in file mode); default deliver.ts's */
+  maxBytes?: number;
   /** current belief about a model's run time */
   belief(model: string | undefined): Prior;
   /** a completed job's run time as observed (API seconds), to refine the belief */
@@ -90,6 +98,12 @@ interface Active {
   status?: string;
   /** fetching the result or the output file */
   fetching: boolean;
+  /** while fetching: what a message whose deadline passes gets (default: timed out) */
+  deadlineEnd?: JobEnd;
+  /** while fetching: ends messages at their deadline */
+  fetchTimer?: ReturnType<typeof setTimeout>;
+  /** the fetch under way, settled once it has cleaned up (a partial file removed) */
+  fetchDone?: Promise<unknown>;
   /** the pause between polls under way: its timer and how to end it (see pause()) */
   timer?: ReturnType<typeof setTimeout>;
   wake?: (goOn: boolean) => void;
@@ -99,8 +113,8 @@ interface Active {
 
 /** Largest pause after repeated retryable errors, API seconds. */
 const MAX_ERROR_BACKOFF = 60;
-/** Output downloads that fail in a retryable way are tried this often in total. */
-const DOWNLOAD_ATTEMPTS = 3;
+/** Base64 in a result answer: 4 characters per 3 bytes, plus the rest of the JSON. */
+const INLINE_JSON_MARGIN = 1024 * 1024;
 /**
  * A garbled answer to a poll (HTML from a proxy, cut-off JSON) is tried again, as GETs are safe,
  * but this many in a row end the wait: the API is then answering something we do not understand.
@@ -133,6 +147,7 @@ export class Waiter {
       const existing = this.active.get(job.requestId);
       if (existing) {
         existing.watchers.add(watcher);
+        if (existing.fetching) this.armFetchDeadline(existing); // its deadline may be the earliest now
         return;
       }
       const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false, onTimer: () => wake(a, true) };
@@ -179,6 +194,7 @@ export class Waiter {
 
   private finish(a: Active, end: JobEnd): void {
     if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    this.disarmFetchDeadline(a);
     a.abort.abort();
     const watchers = [...a.watchers];
     a.watchers.clear();
@@ -268,7 +284,9 @@ export class Waiter {
         }
         if (status.status === 'COMPLETED') {
           const seenAt = Date.now();
-          const end = await this.fetchResult(a);
+          const fetch = this.fetchResult(a);
+          a.fetchDone = fetch;
+          const end = await fetch;
           if (!end) return; // ended (stop/close) while fetching
           if (end.kind === 'completed' && job.model && job.submittedAt !== undefined && lastRunningAt !== undefined) {
             // completion lies between the last poll that saw it running and this one: take the midpoint
@@ -290,33 +308,81 @@ export class Waiter {
     }
   }
 
-  /** Messages whose deadline has passed leave as timed out; true when none is left (the wait ends). */
+  /**
+   * Messages whose deadline has passed leave: timed out, or (while an output host keeps failing)
+   * with the fetch's deadline end. True when none is left: the wait ends and its requests (a
+   * download too) are aborted.
+   */
   private sweepTimedOut(a: Active): boolean {
-    if (this.ended(a) || a.fetching) return this.ended(a);
+    if (this.ended(a)) return true;
     const now = Date.now();
+    const end: JobEnd = (a.fetching && a.deadlineEnd) || { kind: 'timeout', status: a.status };
+    const leaving: Watcher[] = [];
     // deleting the entry being visited is safe while iterating a Set
     for (const w of a.watchers) {
       if (w.deadline <= now) {
         a.watchers.delete(w);
-        w.resolve({ kind: 'timeout', status: a.status });
+        leaving.push(w);
       }
     }
-    if (a.watchers.size > 0) return false;
+    if (a.watchers.size > 0) {
+      for (const w of leaving) w.resolve(end);
+      return false;
+    }
     if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    this.disarmFetchDeadline(a);
+    const fetchDone = a.fetching ? a.fetchDone : undefined;
     a.abort.abort();
     this.opts.onChange?.();
+    if (!fetchDone) {
+      for (const w of leaving) w.resolve(end);
+    } else {
+      // the aborted download first removes its partial file: the messages leave after that
+      const leave = () => {
+        for (const w of leaving) w.resolve(this.closed ? { kind: 'closed' } : end);
+      };
+      fetchDone.then(leave, leave);
+    }
     return true;
+  }
+
+  /**
+   * While the result and output are fetched, each message still leaves at its deadline (plus the
+   * grace a poll gets): a slow or endless download cannot hold it. Re-armed for the next deadline.
+   */
+  private armFetchDeadline(a: Active): void {
+    this.disarmFetchDeadline(a);
+    const at = earliestDeadline(a);
+    if (!Number.isFinite(at)) return;
+    a.fetchTimer = setTimeout(() => {
+      a.fetchTimer = undefined;
+      if (!this.sweepTimedOut(a)) this.armFetchDeadline(a);
+    }, Math.max(0, at - Date.now()) + DEADLINE_GRACE_S * this.unit);
+  }
+
+  private disarmFetchDeadline(a: Active): void {
+    if (a.fetchTimer === undefined) return;
+    clearTimeout(a.fetchTimer);
+    a.fetchTimer = undefined;
+  }
+
+  /** The largest result answer read: room for an inline (base64) output up to the size limit. */
+  private resultMaxBytes(): number | undefined {
+    if (this.opts.resultMode === 'url' || this.opts.maxBytes === undefined) return undefined;
+    return Math.ceil(this.opts.maxBytes / 3) * 4 + INLINE_JSON_MARGIN;
   }
 
   /** Fetches the result body and the output; undefined when the wait ended meanwhile. */
   private async fetchResult(a: Active): Promise<JobEnd | { kind: 'retry'; notBefore: number; invalid?: JobFailure } | undefined> {
     const signal = a.abort.signal;
     a.fetching = true;
+    a.deadlineEnd = undefined;
+    this.armFetchDeadline(a);
     this.opts.onChange?.();
     try {
       let body: ResultBody;
       try {
-        body = await this.opts.client.result(a.ref, { signal, priority: 3 });
+        body = await this.opts.client.result(a.ref, { signal, priority: 3, maxBytes: this.resultMaxBytes() });
       } catch (err) {
         if (this.ended(a)) return undefined;
         const failure = asFailure(err);
@@ -332,42 +398,60 @@ export class Waiter {
           status: 'FAILED',
         };
       }
+      // The job is done (and billed): an output host that fails is tried again until the message's
+      // deadline, and what leaves then says the output is unavailable, not that the job failed.
+      const output = outputUrl(body.raw);
+      if (output && this.opts.resultMode !== 'url') a.deadlineEnd = { kind: 'timeout', status: 'COMPLETED', output };
       for (let attempt = 1; ; attempt++) {
         try {
           const payload = await deliverOutput(body.raw, {
             mode: this.opts.resultMode,
             folder: this.opts.folder,
+            defaultFolder: this.opts.defaultFolder,
             requestId: a.job.requestId,
             downloader: this.opts.client,
             signal,
+            maxBytes: this.opts.maxBytes,
           });
           return { kind: 'completed', payload, result: body.raw };
         } catch (err) {
           if (this.ended(a)) return undefined;
           if (err instanceof OutputError) {
-            return { kind: 'failed', error: { message: err.message, text: err.text, code: err.code }, result: body.raw, status: 'COMPLETED' };
+            return { kind: 'failed', error: { message: err.message, text: err.text, code: err.code }, result: body.raw, status: 'COMPLETED', output };
           }
           const failure = asFailure(err);
           if (failure.kind === 'closed') return failure.end;
           const retryable = failure.kind === 'error' ? failure.retryable : false;
-          if (!retryable || attempt >= DOWNLOAD_ATTEMPTS) {
-            const error =
-              failure.kind === 'error'
-                ? failure.error
-                : { message: String((err as Error)?.message ?? err), code: 'download' };
-            const detail = 'text' in error && error.text ? error.text : error.message;
+          const error =
+            failure.kind === 'error'
+              ? failure.error
+              : { message: String((err as Error)?.message ?? err), code: 'download' };
+          const detail = 'text' in error && error.text ? error.text : error.message;
+          const httpStatus = 'httpStatus' in error ? error.httpStatus : undefined;
+          if (!retryable) {
             return {
               kind: 'failed',
-              error: { ...textFailure(ct('job.outputNotFetched', { detail }), error.code), httpStatus: 'httpStatus' in error ? error.httpStatus : undefined },
+              error: { ...textFailure(ct('job.outputNotFetched', { detail }), OUTPUT_UNAVAILABLE), httpStatus },
               result: body.raw,
               status: 'COMPLETED',
+              output,
             };
           }
+          // messages whose deadline comes before the next try leave with this
+          a.deadlineEnd = {
+            kind: 'failed',
+            error: { ...textFailure(ct('job.outputUnavailable', { attempts: attempt, detail }), OUTPUT_UNAVAILABLE), httpStatus },
+            result: body.raw,
+            status: 'COMPLETED',
+            output,
+          };
           if (!(await this.pause(a, this.errorBackoff(attempt)))) return undefined;
         }
       }
     } finally {
       a.fetching = false;
+      a.deadlineEnd = undefined;
+      this.disarmFetchDeadline(a);
     }
   }
 
@@ -462,6 +546,9 @@ function asFailure(err: unknown): Failure {
 
 /** API seconds a poll made at a message's deadline may still take before the message times out */
 const DEADLINE_GRACE_S = 5;
+
+/** A COMPLETED job whose output could not be fetched (msg.error.code): never a failed job. */
+export const OUTPUT_UNAVAILABLE = 'output_unavailable';
 
 const GO_ON = Promise.resolve(true);
 const STOPPED = Promise.resolve(false);

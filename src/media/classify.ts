@@ -25,14 +25,25 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 const BASE64_PREFIX = /^[A-Za-z0-9+/_-]*$/;
 const MB = 1024 * 1024;
+/** longer than any file path a system accepts */
+const MAX_PATH_LENGTH = 4096;
+
+/**
+ * The longest string that can hold a value under `maxBytes`: its base64 (4 characters per 3 bytes)
+ * with line breaks (MIME wraps at 76 characters: under 3 %, so 5 % allows for CRLF) and a data URL
+ * header; never less than a URL may be long.
+ */
+export function maxChars(maxBytes: number): number {
+  return Math.max(MAX_URL_LENGTH + 1024, Math.ceil((Math.ceil(maxBytes / 3) * 4 * 105) / 100) + 1024);
+}
 
 export async function classify(value: unknown, opts: ClassifyOptions): Promise<Classified> {
-  const fail = (code: MediaErrorCode, extra: { detected?: string; size?: number } = {}) =>
+  const fail = (code: MediaErrorCode, extra: { detected?: string; size?: number; value?: string } = {}) =>
     new MediaError({
       code,
       field: opts.field,
       source: opts.source,
-      value: describeValue(value),
+      value: extra.value ?? describeValue(value),
       allowed: `${describeKind(opts.kind)} as ${MEDIA_FORMS}`,
       detected: extra.detected,
       ...(extra.size === undefined ? {} : sizes(extra.size, opts.maxBytes)),
@@ -56,7 +67,7 @@ export async function classify(value: unknown, opts: ClassifyOptions): Promise<C
   throw fail('unreadable');
 }
 
-type Fail = (code: MediaErrorCode, extra?: { detected?: string; size?: number }) => MediaError;
+type Fail = (code: MediaErrorCode, extra?: { detected?: string; size?: number; value?: string }) => MediaError;
 
 async function classifyString(
   raw: string,
@@ -64,6 +75,12 @@ async function classifyString(
   fail: Fail,
   bytes: (data: Buffer) => Promise<Classified>,
 ): Promise<Classified> {
+  // Before anything reads the string: a string too long to be any value under the limit is refused
+  // by its length alone (O(1)). Reading even one character of a string built by concatenation makes
+  // V8 flatten (copy) all of it, and a regex over hundreds of MB blocks the event loop for seconds.
+  if (raw.length > maxChars(opts.maxBytes)) {
+    throw fail('too_large', { size: Math.floor((raw.length * 3) / 4), value: `a string of ${raw.length} characters` });
+  }
   const s = raw.trim();
   if (s === '') throw fail('missing');
 
@@ -86,8 +103,9 @@ async function classifyString(
     return { type: 'url', url: s };
   }
 
-  // Windows paths (C:\...) have a colon but are paths, not URLs of another scheme.
-  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) throw fail('bad_url');
+  // Windows paths (C:\...) have a colon but are paths, not URLs of another scheme. (Only the head is
+  // looked at: "AAAA..." base64 would otherwise be scanned to its end.)
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s.slice(0, 256)) && !/^[a-z]:[\\/]/i.test(s)) throw fail('bad_url');
 
   // Base64 before the path test: JPEG base64 begins with "/9j/", which looks like a path.
   const compact = s.length > 1024 ? undefined : s.replace(/\s+/g, '');
@@ -153,6 +171,7 @@ function isSerialisedBuffer(v: unknown): v is { type: 'Buffer'; data: unknown[] 
 }
 
 function looksLikePath(s: string): boolean {
+  if (s.length > MAX_PATH_LENGTH) return false;
   return (
     /^(\/|\.{1,2}[\\/]|~[\\/]|[a-z]:[\\/]|\\\\)/i.test(s) ||
     (!/\s/.test(s) && /\.[a-z0-9]{2,5}$/i.test(s))

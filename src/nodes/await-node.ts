@@ -4,12 +4,12 @@
 // (src/jobs/ledger.ts) before anything else happens, so a redeploy, a restart, a crash or being
 // disabled resumes it; a message is marked 'delivering' durably before it is sent, so a crash in
 // between delivers it again after the restart, flagged msg.segmind.redelivered, never loses it.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants as bufferConstants } from 'node:buffer';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import english from '../../nodes/locales/en-US/segmind-await.json';
 import { specs } from '../models/specs';
-import { RESULT_MODES, type ResultMode } from '../jobs/deliver';
+import { DEFAULT_MAX_BUFFER_BYTES, DEFAULT_MAX_FILE_BYTES, RESULT_MODES, type ResultMode } from '../jobs/deliver';
+import { defaultResultFolder, removeStaleParts } from '../jobs/result-files';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
@@ -22,6 +22,7 @@ import { configProblem, getConfig } from './config-node';
 import { errorMessage } from './input-errors';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
+const MB = 1024 * 1024;
 /** close() gives in-flight deliveries and ledger writes this long, then lets Node-RED go on. */
 const CLOSE_GRACE_MS = 800;
 const STATS_KEY = 'segmindDurations';
@@ -39,6 +40,9 @@ interface AwaitDef extends NodeDef {
   timeout?: string | number;
   result?: string;
   folder?: string;
+  /** size limits in MB (MiB) for Buffer and file results */
+  maxBufferMB?: string | number;
+  maxFileMB?: string | number;
 }
 
 type Send = (msg: NodeMessageInFlow | Array<NodeMessageInFlow | null>) => void;
@@ -129,7 +133,15 @@ export function registerAwaitNode(RED: NodeAPI): void {
     const unit = 1000 * timeScale; // real ms per API second
     const defaultTimeout = positiveNumber(def.timeout, DEFAULT_TIMEOUT_SECONDS);
     const mode: ResultMode = RESULT_MODES.includes(def.result as ResultMode) ? (def.result as ResultMode) : 'url';
-    const folder = def.folder?.trim() || join(tmpdir(), 'segmind');
+    const defaultFolder = !def.folder?.trim();
+    const folder = def.folder?.trim() || defaultResultFolder((RED.settings as { userDir?: string }).userDir);
+    // no Buffer can be larger than buffer.constants.MAX_LENGTH
+    const maxBytes =
+      mode === 'buffer'
+        ? Math.min(bufferConstants.MAX_LENGTH, positiveNumber(def.maxBufferMB, DEFAULT_MAX_BUFFER_BYTES / MB) * MB)
+        : mode === 'file'
+          ? positiveNumber(def.maxFileMB, DEFAULT_MAX_FILE_BYTES / MB) * MB
+          : undefined;
     const stats = statsStore(node.context() as unknown as ContextApi);
     const ledger: JobLedger | undefined = config && !problem ? config.ledger : undefined;
 
@@ -162,6 +174,8 @@ export function registerAwaitNode(RED: NodeAPI): void {
             timeScale,
             resultMode: mode,
             folder,
+            defaultFolder,
+            maxBytes,
             belief: (model) => priorFor(model, learned, typical),
             observed: (model, seconds) => {
               learned = { ...learned, [model]: observe(learned[model], seconds) };
@@ -205,6 +219,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
           }
           const output = applyEnd(msg, jobOf(entry), end, {
             timedOut: t('messages.timedOut', { seconds: Math.round(((entry.deadline ?? 0) - (entry.receivedAt ?? 0)) / unit), until: untilText(entry) }),
+            timedOutFetching: t('messages.timedOutFetching', { seconds: Math.round(((entry.deadline ?? 0) - (entry.receivedAt ?? 0)) / unit), until: untilText(entry) }),
             stopped: t('messages.stopped', { until: untilText(entry) }),
             failure: (f) => errorMessage(t, f, CLIENT_TEXTS),
           });
@@ -235,6 +250,11 @@ export function registerAwaitNode(RED: NodeAPI): void {
     // Resume what this node claimed before (a redeploy, a restart, being disabled and enabled again).
     const ready: Promise<boolean> = (async () => {
       if (!ledger || !waiter) return false;
+      if (mode === 'file') {
+        // partial downloads a crash left behind: before any download of this node starts
+        const removed = await removeStaleParts(folder);
+        if (removed) node.log(t('messages.partsRemoved', { count: removed, folder }));
+      }
       learned = await stats.load();
       try {
         await ledger.ready;

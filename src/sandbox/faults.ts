@@ -33,6 +33,7 @@ const FAULT_TYPES = new Set([
   'empty_body',
   'html_405',
   'truncate_body',
+  'endless_body',
 ]);
 
 /** Checks a fault received as JSON; throws naming the bad field. */
@@ -48,6 +49,15 @@ export function validateFault(f: unknown): RequestFault {
   }
   if (fault.kind.type === 'slow_headers' && !(typeof fault.kind.delayMs === 'number' && fault.kind.delayMs >= 0)) {
     throw new Error(`kind.delayMs: expected a number >= 0, got ${JSON.stringify(fault.kind.delayMs)}`);
+  }
+  if (fault.kind.type === 'endless_body') {
+    const { chunkBytes, intervalMs } = fault.kind;
+    if (chunkBytes !== undefined && !(Number.isInteger(chunkBytes) && chunkBytes >= 1 && chunkBytes <= 16 * 1024 * 1024)) {
+      throw new Error(`kind.chunkBytes: expected a whole number 1-16777216, got ${JSON.stringify(chunkBytes)}`);
+    }
+    if (intervalMs !== undefined && !(typeof intervalMs === 'number' && intervalMs >= 0)) {
+      throw new Error(`kind.intervalMs: expected a number >= 0, got ${JSON.stringify(intervalMs)}`);
+    }
   }
   return { ...fault, times: parseTimes(fault.times) };
 }

@@ -90,4 +90,33 @@ export class OutputSource {
     };
     next();
   }
+
+  /**
+   * Writes the body without end (the endless_body fault): the output's own bytes, then zeros, in
+   * chunks of `chunkBytes` every `intervalMs` (0: as fast as the client reads), until the client
+   * goes away or the response is destroyed. No content-length: the client cannot know the size.
+   */
+  pipeEndless(res: ServerResponse, chunkBytes = ZEROS.length, intervalMs = 0): void {
+    const zeros = chunkBytes <= ZEROS.length ? ZEROS.subarray(0, chunkBytes) : Buffer.alloc(chunkBytes);
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    res.once('close', () => clearTimeout(timer));
+    const next = (): void => {
+      timer = undefined;
+      while (!res.destroyed) {
+        const chunk = sent < this.head.length ? this.head.subarray(sent, sent + chunkBytes) : zeros;
+        sent += chunk.length;
+        const more = res.write(chunk);
+        if (intervalMs > 0) {
+          timer = setTimeout(() => (more ? next() : res.once('drain', next)), intervalMs);
+          return;
+        }
+        if (!more) {
+          res.once('drain', next);
+          return;
+        }
+      }
+    };
+    next();
+  }
 }

@@ -255,6 +255,12 @@ class SandboxServer implements ControlTarget {
     if (fault?.type === 'empty_body') {
       return this.send(req, res, rec, { status: 200, headers: { 'content-type': 'application/json' }, body: EMPTY });
     }
+    if (fault?.type === 'endless_body' && reply.status === 200 && reply.body instanceof OutputSource) {
+      if (rec) rec.status = 200;
+      res.writeHead(200, { ...reply.headers });
+      reply.body.pipeEndless(res, fault.chunkBytes, fault.intervalMs);
+      return;
+    }
     if (fault?.type === 'truncate_body') {
       const length = reply.body?.length ?? 0;
       return this.send(req, res, rec, reply, Math.max(0, Math.min(length - 1, fault.afterBytes ?? Math.floor(length / 2))));

@@ -92,7 +92,10 @@ export interface RequestFault {
     | { type: 'malformed_json' } // 200, content-type json, body not JSON
     | { type: 'empty_body' } // 200 with an empty body
     | { type: 'html_405' } // 405 with an HTML page
-    | { type: 'truncate_body'; afterBytes?: number }; // output only: send headers with full length, then destroy midway
+    | { type: 'truncate_body'; afterBytes?: number } // output only: send headers with full length, then destroy midway
+    // output only: 200 with no content-length, the output's bytes then zeros without end (chunks of
+    // chunkBytes, default 64 KiB, every intervalMs, default as fast as the client reads) until the client goes away
+    | { type: 'endless_body'; chunkBytes?: number; intervalMs?: number };
 }
 
 /** Scripted behaviour for the next submitted job(s). */

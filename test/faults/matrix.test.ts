@@ -348,15 +348,18 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'download always breaks (buffer) -> failed output after 3 tries',
+    name: 'download always breaks (buffer) -> tried until the deadline, then output_unavailable with the URL, status COMPLETED',
     mode: 'buffer',
     setup: fault('output', { type: 'truncate_body', afterBytes: 4000 }, Infinity),
     ending: 'failed',
-    text: [/completed but its output could not be fetched/, new RegExp(`broke off after 4000 of ${SAMPLE.length} bytes`)],
+    code: 'output_unavailable',
+    text: [/completed but its output could not be fetched before the message deadline/, new RegExp(`broke off after 4000 of ${SAMPLE.length} bytes`)],
     posts: 1,
     check: ({ msg, sb }) => {
       assert.ok(!Buffer.isBuffer(msg.payload), 'no partial Buffer on the failed output');
-      assert.equal(downloads(sb), 3);
+      assert.equal(msg.segmind.status, 'COMPLETED', 'the job is not reported as failed');
+      assert.equal(msg.segmind.output, msg.segmind.result.output, 'the output URL is on the message');
+      assert.ok(downloads(sb) >= 2, `tried again: ${downloads(sb)} downloads`);
     },
   },
   {
@@ -373,15 +376,17 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'download always breaks (file) -> failed output, no partial file left',
+    name: 'download always breaks (file) -> output_unavailable at the deadline, no partial file left',
     mode: 'file',
     setup: fault('output', { type: 'truncate_body', afterBytes: 4000 }, Infinity),
     ending: 'failed',
-    text: [/completed but its output could not be fetched/, /broke off/],
+    code: 'output_unavailable',
+    text: [/completed but its output could not be fetched before the message deadline/, /broke off/],
     posts: 1,
-    check: ({ folder, sb }) => {
+    check: ({ msg, folder, sb }) => {
       assert.deepEqual(fs.readdirSync(folder), [], 'no file and no .part left behind');
-      assert.equal(downloads(sb), 3);
+      assert.equal(msg.segmind.status, 'COMPLETED');
+      assert.ok(downloads(sb) >= 2, `tried again: ${downloads(sb)} downloads`);
     },
   },
 ];

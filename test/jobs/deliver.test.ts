@@ -1,7 +1,7 @@
 // Which output a result carries and what becomes of it (the download modes are exercised against
 // the sandbox in waiter.test.ts).
 import assert from 'node:assert/strict';
-import { extensionFor, fileBaseName, OutputError, outputRef } from '../../src/jobs/deliver';
+import { extensionFor, fileBaseName, OutputError, outputRef, outputUrl } from '../../src/jobs/deliver';
 
 describe('jobs/deliver', () => {
   it('finds the output URL, or video.url, or the first of a list', () => {
@@ -24,6 +24,22 @@ describe('jobs/deliver', () => {
     assert.throws(() => outputRef({ output: 'file:///etc/passwd' }), (e: unknown) => e instanceof OutputError && /not http\(s\)/.test(e.message));
     assert.throws(() => outputRef({ output: 'ftp://x.test/a.mp4' }), OutputError);
     assert.throws(() => outputRef({ output: 'not base64 !' }), OutputError);
+  });
+
+  it('refuses inline data over the size limit from its length, before decoding it', () => {
+    const MiB = 1024 * 1024;
+    const limit = { bytes: MiB, mode: 'buffer' as const, requestId: 'r1' };
+    const tooLarge = (e: unknown) => e instanceof OutputError && e.code === 'output_too_large';
+    assert.throws(() => outputRef({ output: 'A'.repeat(2 * MiB) }, limit), (e: unknown) => tooLarge(e) && /request r1 \(1\.5 MiB\) is larger than the Buffer limit of 1 MiB/.test((e as Error).message));
+    assert.throws(() => outputRef({ output: `data:video/mp4;base64,${'A'.repeat(2 * MiB)}` }, { ...limit, mode: 'file' }), (e: unknown) => tooLarge(e) && /file limit of 1 MiB/.test((e as Error).message));
+    assert.equal(outputRef({ output: 'A'.repeat(MiB) }, limit).kind, 'inline', 'within the limit');
+  });
+
+  it('outputUrl: the http(s) output URL when there is one, nothing for inline data', () => {
+    assert.equal(outputUrl({ output: ' https://x.test/a.mp4 ' }), 'https://x.test/a.mp4');
+    assert.equal(outputUrl({ output: null, video: { url: 'http://x.test/v.mp4' } }), 'http://x.test/v.mp4');
+    assert.equal(outputUrl({ output: 'AAAAAAAAAAAAAAAAAAAA' }), undefined);
+    assert.equal(outputUrl({}), undefined);
   });
 
   it('picks the file extension from the content type, then the URL, else mp4', () => {

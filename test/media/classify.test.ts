@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { classify, MediaError, type AcceptKind, type Classified } from '../../src/media';
 import { dataUri, facePng, faceJpg, garbage, headers, voiceMp3, voiceWav } from './samples';
@@ -97,6 +99,23 @@ describe('media/classify', () => {
     assert.ok(e2.message.length < 300, 'message stays short');
     await rejects(`data:image/png;base64,${huge}`, 'image', 'too_large', 50 * MB);
     await rejects({ type: 'Buffer', data: new Array(3 * MB).fill(0) }, 'image', 'too_large', 2 * MB);
+  });
+
+  it('refuses a string too long for the limit by its length alone: not read, not copied', async () => {
+    // A string made by concatenation (as a data URI usually is) is flattened, i.e. copied whole, by
+    // V8 the first time anything reads a character of it; a regex or replace over it also blocks the
+    // event loop. The refusal must come from its length (O(1)), so the heap does not grow by its size.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const huge = `data:video/mp4;base64,${'A'.repeat(100 * MB)}`;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const err = await rejects(huge, 'image', 'too_large', 50 * MB);
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.ok(grown < 25 * MB, `the heap grew by ${(grown / MB).toFixed(1)} MB: the string was read`);
+    assert.match(err.message, /75\.0 MB \(a string of 104857622 characters\), over the limit of 50\.0 MB/);
+    // a string of a size the limit allows is still read (and decoded) as before
+    assert.equal(bytesOf(await classify(dataUri('image/png', facePng), opts('image', 50 * MB))).mime, 'image/png');
   });
 
   it('refuses everything else, naming the value abbreviated and what is allowed', async () => {

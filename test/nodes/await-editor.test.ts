@@ -65,6 +65,16 @@ describe('segmind await node: editor, help and locales', () => {
     assert.ok(!def.defaults.result.validate!('stream'));
   });
 
+  it('size limits for Buffer (default 200 MB, at most 4095) and file results (default 2048 MB), positive numbers', () => {
+    const { def } = loadDefinition();
+    assert.equal(def.defaults.maxBufferMB.value, 200);
+    assert.equal(def.defaults.maxFileMB.value, 2048);
+    for (const ok of [200, '0.5', 4095]) assert.ok(def.defaults.maxBufferMB.validate!(ok), String(ok));
+    for (const bad of ['', 0, -1, 'x', 4096]) assert.ok(!def.defaults.maxBufferMB.validate!(bad), String(bad));
+    for (const ok of [2048, '1', 1048576]) assert.ok(def.defaults.maxFileMB.validate!(ok), String(ok));
+    for (const bad of ['', 0, 'big', 1048577]) assert.ok(!def.defaults.maxFileMB.validate!(bad), String(bad));
+  });
+
   it('labels the node and its three outputs from the catalog', () => {
     const { def } = loadDefinition();
     const self = { _: (k: string) => String(lookup(en, k)), name: '' };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
+import { validateFault } from '../../src/sandbox/faults';
 import { JSON_HEADERS, SADTALKER, get, getBytes, post, useSandbox } from './helpers';
 
 describe('sandbox: scripted request faults', () => {
@@ -121,6 +122,26 @@ describe('sandbox: scripted request faults', () => {
     // the next download is whole again
     const whole = await getBytes(output);
     assert.equal(whole.bytes.length, Number(whole.headers['content-length']));
+  });
+
+  it('endless_body: an output download with no length that never ends, the sample first; checked when queued', async () => {
+    const sb = sandbox();
+    const output = await completedOutput();
+    const whole = await getBytes(output);
+    sb.fault({ endpoint: 'output', kind: { type: 'endless_body' } });
+    const res = await request(output);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-length'], undefined);
+    let got = Buffer.alloc(0);
+    for await (const chunk of res.body) {
+      got = Buffer.concat([got, chunk as Buffer]);
+      if (got.length > 4 * whole.bytes.length + 1024 * 1024) break; // far beyond the sample: it goes on
+    }
+    assert.ok(got.subarray(0, whole.bytes.length).equals(whole.bytes), 'begins with the output itself');
+    // the next download is whole again
+    assert.equal((await getBytes(output)).bytes.length, whole.bytes.length);
+    assert.throws(() => sb.fault(validateFault({ endpoint: 'output', kind: { type: 'endless_body', chunkBytes: 0 } })), /kind\.chunkBytes/);
+    assert.throws(() => validateFault({ kind: { type: 'endless_body', intervalMs: -1 } }), /kind\.intervalMs/);
   });
 
   it('faults without an endpoint skip output downloads; Infinity applies to all', async () => {
