@@ -18,7 +18,8 @@ import { isPendingRecord, storableMessage, type JobStore, type PendingRecord } f
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
 import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
-import { errorMessage } from './input-errors';
+import { errorMessage, INTERNAL, INVALID_INPUT } from './input-errors';
+import { rememberError } from './error-details';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
 /** close() gives in-flight deliveries and store writes this long, then lets Node-RED go on. */
@@ -307,12 +308,12 @@ export function registerAwaitNode(RED: NodeAPI): void {
         const request = parseAwaitInput(msg, defaultTimeout);
         const now = Date.now();
         // not a job this node can wait for: the message leaves on the failed output as it came, plus msg.error
-        const failNow = (code: string, message: string) => {
-          msg.error = errorOf({ code, message });
+        const failNow = (code: string, message: string, field?: string) => {
+          msg.error = errorOf({ code, message, field });
           send(onOutput(OUTPUT.failed, msgIn));
           done();
         };
-        if (request.kind === 'invalid') return failNow('bad_input', request.message);
+        if (request.kind === 'invalid') return failNow(INVALID_INPUT, request.message, request.field);
         if (!waiter) return failNow('config', t('messages.noConfig', { problem: problem ?? '' }));
         if (request.kind === 'stop') {
           if (waiter.stop(request.requestId) === 0) node.warn(t('messages.stopUnknown', { id: request.requestId }));
@@ -342,7 +343,14 @@ export function registerAwaitNode(RED: NodeAPI): void {
           return done();
         }
         watch(record, msg, send, done);
-      })().catch((err) => done(err instanceof Error ? err : new Error(String(err))));
+      })().catch((err) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        const code = (error as { code?: unknown }).code;
+        // a bug, not a job outcome: the job may exist, so sending the message on again is not known to be safe
+        if (typeof code !== 'string') Object.assign(error, { code: INTERNAL });
+        rememberError(node.id, msgIn, { code: typeof code === 'string' ? code : INTERNAL, resubmitSafe: false });
+        done(error);
+      });
     });
 
     node.on('close', (removed: boolean, closed: () => void) => {

@@ -3,6 +3,9 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
+import { interpolate, renderText, type ClientText } from '../client/errors';
+import { chooseApiKey, foreignHosts } from './api-key';
+import { runtimeText } from './runtime-text';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
 
@@ -44,8 +47,10 @@ export function registerConfigNode(RED: NodeAPI): void {
     node.rpm = positive(def.rpm, 5);
     node.timeScale = positive(def.timeScale, 1);
     // The key lives only in this closure and the client; an empty credential falls back to the
-    // environment so keys can stay out of flow files entirely.
-    const apiKey = (node.credentials?.apiKey || process.env.SEGMIND_API_KEY || '').trim();
+    // environment so keys can stay out of flow files entirely, but only for Segmind's own hosts.
+    const urls = { baseUrl: node.baseUrl, uploadUrl: node.uploadUrl };
+    const keyChoice = chooseApiKey(node.credentials?.apiKey, process.env.SEGMIND_API_KEY, urls);
+    const apiKey = keyChoice.key;
     try {
       validateApiUrl('baseUrl', node.baseUrl);
       validateApiUrl('uploadUrl', node.uploadUrl);
@@ -54,7 +59,8 @@ export function registerConfigNode(RED: NodeAPI): void {
       node.error(node.problem);
     }
     if (!apiKey) {
-      node.problem = node.problem ?? configText(RED, 'noKey');
+      const envRefused = keyChoice.source === 'none' && keyChoice.envRefused;
+      node.problem = node.problem ?? (envRefused ? configText(RED, 'envKeyNotForHost', { hosts: foreignHosts(urls) }) : configText(RED, 'noKey'));
     }
     node.client = new SegmindClient({
       apiKey,
@@ -63,8 +69,8 @@ export function registerConfigNode(RED: NodeAPI): void {
       uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
       requestsPerMinute: node.rpm,
       timeScale: node.timeScale,
-      log: (level, message) => {
-        if (level === 'warn') node.warn(message);
+      log: (level, message, text) => {
+        if (level === 'warn') node.warn(text ? clientText(RED, text, message) : message);
         else node.debug(message);
       },
     });
@@ -113,13 +119,23 @@ export function configProblem(RED: NodeAPI, config: SegmindConfigNode | null): s
  * The config node's error texts, addressed by its catalog's explicit namespace because other
  * node sets (model nodes, await node) call this with their own RED, which sees only their catalog.
  */
-function configText(RED: NodeAPI, key: 'missing' | 'noKey'): string {
+function configText(RED: NodeAPI, key: 'missing' | 'noKey' | 'envKeyNotForHost', params: Record<string, string> = {}): string {
   const full = `segmind-config.errors.${key}`;
   try {
-    const out = RED._(`${packageName}/segmind-config:${full}`);
+    const out = RED._(`${packageName}/segmind-config:${full}`, params);
     if (typeof out === 'string' && out && !out.endsWith(full)) return out;
   } catch {
     // fall through to the bundled English
   }
-  return english['segmind-config'].errors[key];
+  return interpolate(english['segmind-config'].errors[key], params);
+}
+
+/** A client text (a log warning) in the runtime's language, from the shared client texts; else its English. */
+function clientText(RED: NodeAPI, text: ClientText, english: string): string {
+  try {
+    const t = runtimeText(RED);
+    return renderText(text, (key, params) => t(`errors.client.${key}`, params));
+  } catch {
+    return english;
+  }
 }

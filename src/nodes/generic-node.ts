@@ -86,7 +86,7 @@ export function registerGenericNode(RED: NodeAPI): void {
           status.succeeded(handle.requestId);
           send(msg);
         } catch (err) {
-          const failure = scrubSecret(toInputError(t, err), config?.credentials?.apiKey);
+          const failure = scrubSecret(toInputError(t, err, started), config?.credentials?.apiKey);
           if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);
           throw failure;
         }
