@@ -186,7 +186,7 @@ export class SegmindClient {
     const missing = (['status_url', 'response_url'] as const).filter((k) => parsed.data[k] === undefined);
     if (missing.length > 0) {
       // The job exists and is billed: losing its id would be worse than guessing its URLs.
-      const text = ct('missingUrls', { what: whatText(ctx.what), requestId, fields: missing.join(' and '), base: this.baseUrl });
+      const text = ct('missingUrls', { what: whatText(ctx.what), requestId, fields: missing.join(', '), base: this.baseUrl });
       this.log('warn', englishText(text), text);
     }
     return {

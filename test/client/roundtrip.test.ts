@@ -145,7 +145,7 @@ describe('client: round trip against the sandbox', () => {
   it('goes on with URLs built from the base URL when a 2xx submit has request_id but lacks a URL, and warns', async () => {
     const client = h.client();
     const cases = [
-      { body: { request_id: 'only-id', status: 'QUEUED' }, missing: 'status_url and response_url' },
+      { body: { request_id: 'only-id', status: 'QUEUED' }, missing: 'status_url, response_url' },
       { body: { request_id: 'no-status', response_url: `${h.sb.url}/v2/requests/no-status` }, missing: 'status_url' },
       { body: { request_id: 'no-response', status_url: `${h.sb.url}/v2/requests/no-response/status` }, missing: 'response_url' },
     ];
