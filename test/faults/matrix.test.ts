@@ -233,7 +233,7 @@ const rows: Row[] = [
     ending: 'caught',
     safe: true,
     code: 'not_sent',
-    text: [/^Submitting to sadtalker failed: Could not connect to https:\/\/api\.segmind-faults\.invalid/, /\(DNS\)|EAI_AGAIN/, /\(5 attempts\)/, /Nothing was sent\.$/],
+    text: [/^Could not connect to https:\/\/api\.segmind-faults\.invalid for the submit to model 'sadtalker'/, /\(DNS\)|EAI_AGAIN/, /\(5 attempts\)/, /Nothing was sent\.$/],
     posts: 0,
     jobs: 0,
   },

@@ -65,7 +65,9 @@ describe('errors: what a Catch node gets (runtime + sandbox)', function () {
     assert.equal(caught.error.code, 'server');
     assert.equal(caught.error.httpStatus, 500);
     assert.equal(caught.error.resubmitSafe, true);
-    assert.match(caught.error.message, /^Uploading 2 file\(s\) for input_image, input_audio failed: Segmind had a server error \(HTTP 500\)/);
+    // what happened first (it is all the debug sidebar shows of a collapsed error), then what it was for
+    assert.match(caught.error.message, /^Segmind had a server error \(HTTP 500\) during the upload of 2 files: storage down\./);
+    assert.match(caught.error.message, /The files were for input_image, input_audio; no job was submitted\.$/);
     assert.equal(sb.count({ endpoint: 'submit' }), 0);
   });
 
