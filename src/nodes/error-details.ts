@@ -3,6 +3,8 @@
 // `resubmitSafe` and `field` would be lost. So a node that fails a message notes them here, keyed by
 // its id and the message id, and one runtime hook (onReceive) adds them to the error message as a
 // Catch node receives it. The note is bounded (oldest dropped first) and costs a Map entry per error.
+// The hook goes in with the first error: any onReceive hook costs every message delivery in the
+// runtime about 0.1 µs, which a flow whose nodes never fail need not pay.
 import type { NodeAPI } from 'node-red';
 
 /** What a Catch node should see on msg.error besides Node-RED's message and source. */
@@ -21,7 +23,14 @@ const HOOK_ID = `onReceive.${HOOK_LABEL}`;
 /** Errors remembered at most; far more than Catch nodes take in the instant between done(err) and receive. */
 export const MAX_REMEMBERED = 1000;
 
-const remembered = new Map<string, ErrorDetails>();
+/**
+ * One store per process, shared by every copy of this module: the hook is one per runtime (by its
+ * label), so whichever copy added it must find what any copy noted (two builds loaded side by side).
+ */
+const STORE = Symbol.for('segmind-video.errorDetails');
+const remembered: Map<string, ErrorDetails> = ((globalThis as Record<symbol, unknown>)[STORE] ??= new Map()) as Map<string, ErrorDetails>;
+/** the runtime's hooks, from the first node set registered */
+let runtimeHooks: Hooks | undefined;
 
 function keyOf(nodeId: string, msgId: string): string {
   return `${nodeId}\n${msgId}`;
@@ -31,6 +40,7 @@ function keyOf(nodeId: string, msgId: string): string {
 export function rememberError(nodeId: string, msg: unknown, details: ErrorDetails): void {
   const msgId = (msg as { _msgid?: unknown } | null)?._msgid;
   if (typeof msgId !== 'string') return;
+  if (runtimeHooks) addHook(runtimeHooks);
   const key = keyOf(nodeId, msgId);
   // a message that fails again (a Catch-and-retry loop keeps its _msgid) takes the newest details
   remembered.delete(key);
@@ -68,12 +78,23 @@ interface Hooks {
 }
 
 /**
- * Registers the hook once per runtime (every node set calls this; the first wins). Runtimes without
- * RED.hooks (before Node-RED 2) get no extra fields; msg.error.code still arrives (an own property).
+ * Takes the runtime's hooks (every node set calls this at registration); the hook itself is added
+ * with the first error (rememberError), once per runtime. Runtimes without RED.hooks (before
+ * Node-RED 2) get no extra fields; msg.error.code still arrives (an own property of the Error).
  */
-export function installCatchHook(RED: NodeAPI): void {
+export function installCatchHook(RED: NodeAPI, now = false): void {
   const hooks = (RED as unknown as { hooks?: Hooks }).hooks;
   if (!hooks || typeof hooks.add !== 'function') return;
+  runtimeHooks = hooks;
+  if (now) addHook(hooks);
+}
+
+/** true when the hook is in the runtime */
+export function catchHookInstalled(): boolean {
+  return runtimeHooks?.has?.(HOOK_ID) === true;
+}
+
+function addHook(hooks: Hooks): void {
   if (typeof hooks.has === 'function' && hooks.has(HOOK_ID)) return;
   try {
     // synchronous (one parameter, no promise): the message goes on at once

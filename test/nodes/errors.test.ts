@@ -7,7 +7,7 @@ import { SegmindClient } from '../../src/client';
 import type { Sandbox } from '../../src/sandbox';
 import { facePng, voiceMp3 } from '../media/samples';
 import { chainSandbox, helper, loadChain, sadtalkerMsg, type Chain } from '../support/chain';
-import { HOOK_LABEL, MAX_REMEMBERED, detailsFor, installCatchHook, rememberError } from '../../src/nodes/error-details';
+import { HOOK_LABEL, MAX_REMEMBERED, catchHookInstalled, detailsFor, installCatchHook, rememberError } from '../../src/nodes/error-details';
 import { requestFailure } from '../../src/nodes/input-errors';
 import { SegmindError } from '../../src/client/errors';
 
@@ -112,13 +112,19 @@ describe('errors: what a Catch node gets (runtime + sandbox)', function () {
 });
 
 describe('errors: the details kept for Catch nodes', () => {
-  it('the hook is registered once per runtime, however many node sets install it', () => {
+  it('the hook goes into the runtime with the first error, once, however many node sets register', () => {
+    const id = `onReceive.${HOOK_LABEL}`;
+    hooks.remove(id); // as in a fresh runtime
     const RED = { hooks } as never;
     installCatchHook(RED);
     installCatchHook(RED);
-    assert.equal(hooks.has(`onReceive.${HOOK_LABEL}`), true);
+    assert.equal(hooks.has(id), false, 'no hook (and no cost per message) while nothing failed');
+    rememberError('node-a', { _msgid: 'a1' }, { code: 'invalid_input', resubmitSafe: true });
+    assert.equal(hooks.has(id), true);
+    assert.equal(catchHookInstalled(), true);
+    rememberError('node-a', { _msgid: 'a2' }, { code: 'invalid_input', resubmitSafe: true });
     // a second add under the label would throw: it was not attempted
-    assert.throws(() => hooks.add(`onReceive.${HOOK_LABEL}`, () => undefined), /already registered/);
+    assert.throws(() => hooks.add(id, () => undefined), /already registered/);
   });
 
   it(`keeps at most ${MAX_REMEMBERED} errors, dropping the oldest`, () => {
