@@ -8,9 +8,11 @@ import type { NodeAPI } from 'node-red';
 import { configProblem, type SegmindConfigNode } from './config-node';
 import type { Translate } from './runtime-text';
 
-/** Codes of problems found before any request: nothing was sent, so sending the message again is safe. */
+/** A field of the message is missing or not allowed: found before any request (safe to send again). */
 export const INVALID_INPUT = 'invalid_input';
+/** No usable config node (none, no key, a refused URL): found before any request (safe to send again). */
 export const CONFIG_PROBLEM = 'config';
+/** Anything unexpected (a bug). */
 export const INTERNAL = 'internal';
 
 export interface NodeErrorExtra {
