@@ -10,14 +10,18 @@ import {
   ct,
   downloadBrokeOff,
   formatBytes,
+  englishText,
   formatSeconds,
   httpError,
   invalidResponse,
   isPost,
   safeCause,
   scrub,
+  scrubText,
   transportError,
+  whatText,
   type CallContext,
+  type ClientText,
 } from './errors';
 import { setMaxListeners } from 'node:events';
 import { linkSignals } from './signals';
@@ -203,15 +207,19 @@ export class SegmindClient {
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
     const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx, JSON_BODY_LIMIT, opts.stopBeforeSend);
     const parsed = submitAnswer.safeParse(json);
-    if (!parsed.success) {
-      throw invalidResponse(ctx, 'JSON that lacks request_id, status_url or response_url', answer.res.status);
-    }
+    if (!parsed.success) throw invalidResponse(ctx, 'JSON without a request_id', answer.res.status);
     const requestId = parsed.data.request_id;
+    const missing = (['status_url', 'response_url'] as const).filter((k) => parsed.data[k] === undefined);
+    if (missing.length > 0) {
+      // The job exists and is billed: losing its id would be worse than guessing its URLs.
+      const text = ct('missingUrls', { what: whatText(ctx.what), requestId, fields: missing.join(', '), base: this.baseUrl });
+      this.log('warn', englishText(text), text);
+    }
     return {
       model,
       requestId,
-      statusUrl: this.trustedUrl(parsed.data.status_url) ?? this.statusUrlFor(requestId),
-      responseUrl: this.trustedUrl(parsed.data.response_url) ?? this.responseUrlFor(requestId),
+      statusUrl: (parsed.data.status_url && this.trustedUrl(parsed.data.status_url)) ?? this.statusUrlFor(requestId),
+      responseUrl: (parsed.data.response_url && this.trustedUrl(parsed.data.response_url)) ?? this.responseUrlFor(requestId),
       submittedAt: new Date(answer.dispatchedAt).toISOString(),
     };
   }
@@ -344,6 +352,7 @@ export class SegmindClient {
       const isApi = this.apiOrigins.has(current.origin);
       if (current.origin !== startOrigin) keyAllowed = false;
       const ctx = this.context('download', `the download of ${displayUrl(current)}`);
+      ctx.keySent = keyAllowed && isApi;
       const answer = await this.exchange({
         ctx,
         method: 'GET',
@@ -725,10 +734,10 @@ export class SegmindClient {
     return `${this.baseUrl}/v2/requests/${encodeURIComponent(requestId)}`;
   }
 
-  private log(level: 'debug' | 'info' | 'warn', message: string): void {
+  private log(level: 'debug' | 'info' | 'warn', message: string, text?: ClientText): void {
     if (!this.logSink) return;
     try {
-      this.logSink(level, scrub(message, this.apiKey));
+      this.logSink(level, scrub(message, this.apiKey), text && scrubText(text, this.apiKey));
     } catch {
       // a failing log sink must not break a call
     }

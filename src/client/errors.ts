@@ -53,6 +53,8 @@ export const CLIENT_TEXTS: Record<string, string> = {
     'automatically. Check your Segmind dashboard before retrying.',
   'ambiguous.upload': ' The upload may or may not have been stored by Segmind; it was not sent again automatically.',
   // HTTP answers
+  downloadRefused:
+    '__what__ was refused by its host (HTTP __status__)__said__. No API key is sent to that host, so this is not about your Segmind key; the output link may have expired (Segmind keeps output files for about 7 days).',
   http401: 'Segmind rejected the API key (HTTP 401)__said__. Check the API key in the Segmind config node.',
   http403: 'Segmind refused access for this API key (HTTP 403) during __what____said__.',
   http406:
@@ -83,6 +85,9 @@ export const CLIENT_TEXTS: Record<string, string> = {
   invalidResponse: 'Segmind answered __what____status__ with __body__.__ambiguous__',
   'body.empty': 'an empty body',
   'body.noHandle': 'JSON that lacks request_id, status_url or response_url',
+  'body.noRequestId': 'JSON without a request_id',
+  // a submit answer with a request id but without its URLs: the job exists, so it goes on (a log warning)
+  missingUrls: 'Segmind answered __what__ with request __requestId__ but without __fields__; going on with URLs built from __base__.',
   'body.noStatus': 'JSON without a status field',
   'body.notResult': 'JSON that is not a result object',
   'body.noUrls': 'JSON without a urls or file_urls list',
@@ -146,6 +151,11 @@ export interface SegmindErrorInit {
   httpStatus?: number;
   segmindError?: string;
   retryable: boolean;
+  /**
+   * true when Segmind certainly did not create a job (or store an upload) from this call, so sending
+   * the same request again cannot bill twice. Default: true for the codes in RESUBMIT_SAFE_CODES.
+   */
+  resubmitSafe?: boolean;
   /** for rate_limited: epoch ms before which a retry would be refused again */
   retryAt?: number;
   /** how many attempts were made */
@@ -162,6 +172,14 @@ export class SegmindError extends Error {
   readonly segmindError?: string;
   /** true when the same call may succeed if tried again later (never for an ambiguous submit) */
   readonly retryable: boolean;
+  /**
+   * true when Segmind certainly did not create a job (or store an upload) from this call: nothing
+   * was sent (refused connection, DNS failure, connect timeout, no key, bad input), it answered 4xx,
+   * or the budget refused it. false after a timeout or reset once the request was on its way, a 5xx,
+   * or an answer we could not read. A GET creates nothing, so its errors are true here; the await
+   * node says false for them, as the job they are about exists.
+   */
+  readonly resubmitSafe: boolean;
   readonly retryAt?: number;
   readonly attempts?: number;
 
@@ -173,10 +191,14 @@ export class SegmindError extends Error {
     this.httpStatus = init.httpStatus;
     this.segmindError = init.segmindError;
     this.retryable = init.retryable;
+    this.resubmitSafe = init.resubmitSafe ?? RESUBMIT_SAFE_CODES.has(init.code);
     this.retryAt = init.retryAt;
     this.attempts = init.attempts;
   }
 }
+
+/** Codes that by themselves mean nothing was created at Segmind (the default of resubmitSafe). */
+export const RESUBMIT_SAFE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['not_sent', 'budget_full', 'spend_limit']);
 
 export function isSegmindError(e: unknown): e is SegmindError {
   return e instanceof SegmindError;
@@ -208,6 +230,8 @@ export interface CallContext {
   requestId?: string;
   /** epoch ms of submission, for 404 -> expired */
   submittedAt?: number;
+  /** downloads: whether the key went to this host (false: a 401/403 is that host's refusal, not the key's) */
+  keySent?: boolean;
   /** API-time multiplier */
   timeScale: number;
   secret: string;
@@ -301,12 +325,17 @@ export function httpError(
       attempts: extra.attempts,
       code,
       retryable,
+      // 4xx: Segmind refused the request before accepting it (only 200 is billed); a GET creates nothing
+      resubmitSafe: !post || (status >= 400 && status < 500),
       ...more,
       text,
       message: scrub(englishText(text), ctx.secret),
     });
   };
 
+  if ((status === 401 || status === 403) && ctx.kind === 'download' && ctx.keySent === false) {
+    return make('access_denied', false, 'downloadRefused', { what: whatText(ctx.what, true), status, said });
+  }
   if (status === 401) return make('auth', false, 'http401', { said });
   if (status === 403) return make('auth', false, 'http403', { what, said });
   if (status === 406) return make('credits', false, 'http406', { what, said });
@@ -346,7 +375,7 @@ export function httpError(
 
 /** Kinds of transport failure, as far as retry decisions care. */
 export type TransportFailure =
-  | { kind: 'refused'; detail: string } // nothing was sent: safe to re-send even a POST
+  | { kind: 'refused'; detail: string } // nothing was sent (refused connection, DNS failure): safe to re-send even a POST
   | { kind: 'network'; detail: string } // may have been sent
   | { kind: 'timeout'; phase: 'connect' | 'headers' | 'body'; detail: string }
   | { kind: 'aborted'; detail: string };
@@ -360,16 +389,17 @@ export function transportError(
   const post = isPost(ctx);
   const tries: ClientTextParam = opts.attempts && opts.attempts > 1 ? ct('triesCount', { attempts: opts.attempts }) : '';
   const what = whatText(ctx.what);
-  const make = (code: ErrorCode, retryable: boolean, key: string, params: Record<string, ClientTextParam>) => {
+  const make = (code: ErrorCode, retryable: boolean, key: string, params: Record<string, ClientTextParam>, resubmitSafe = !post) => {
     const text = scrubText(ct(key, params), ctx.secret);
-    return new SegmindError({ code, retryable, cause, attempts: opts.attempts, text, message: scrub(englishText(text), ctx.secret) });
+    return new SegmindError({ code, retryable, resubmitSafe, cause, attempts: opts.attempts, text, message: scrub(englishText(text), ctx.secret) });
   };
   switch (failure.kind) {
     case 'aborted':
-      return make('aborted', false, opts.closed ? 'cancelledClosed' : 'cancelled', { what: whatText(ctx.what, true) });
+      // cut short before any attempt went out: nothing was sent
+      return make('aborted', false, opts.closed ? 'cancelledClosed' : 'cancelled', { what: whatText(ctx.what, true) }, !post || !opts.attempts);
     case 'refused':
-      // nothing reached the server
-      return make('network', true, 'refused', { target: opts.target, what, tries, detail: failure.detail });
+      // nothing reached the server (refused connection, host name not found)
+      return make('not_sent', true, 'refused', { target: opts.target, what, tries, detail: failure.detail }, true);
     case 'network':
       return make('network', !post, 'network', {
         target: opts.target,
@@ -381,19 +411,20 @@ export function transportError(
     case 'timeout': {
       const within: ClientTextParam = opts.timeoutMs !== undefined ? ct('within', { seconds: secondsOf(opts.timeoutMs) }) : '';
       const amb = post && failure.phase !== 'connect' ? ambiguous(ctx.kind) : '';
+      // no connection, no request: a connect timeout is as safe as a refused connection
       const retryable = !post || failure.phase === 'connect';
       if (failure.phase === 'body') {
         const limit: ClientTextParam =
           opts.timeoutMs !== undefined ? ct('seconds', { seconds: secondsOf(opts.timeoutMs) }) : ct('bodyTimeout');
-        return make('timeout', retryable, 'timeoutBody', { target: opts.target, limit, what, tries, ambiguous: amb });
+        return make('timeout', retryable, 'timeoutBody', { target: opts.target, limit, what, tries, ambiguous: amb }, retryable);
       }
-      return make('timeout', retryable, failure.phase === 'connect' ? 'timeoutConnect' : 'timeoutHeaders', {
-        target: opts.target,
-        within,
-        what,
-        tries,
-        ambiguous: amb,
-      });
+      return make(
+        'timeout',
+        retryable,
+        failure.phase === 'connect' ? 'timeoutConnect' : 'timeoutHeaders',
+        { target: opts.target, within, what, tries, ambiguous: amb },
+        retryable,
+      );
     }
   }
 }
@@ -413,6 +444,8 @@ export function invalidResponse(ctx: CallContext, what: string | ClientText, sta
     code: 'invalid_response',
     httpStatus: status,
     retryable: false,
+    // an answer to a POST we cannot read: the job (or upload) may exist
+    resubmitSafe: !isPost(ctx),
     text,
     message: scrub(englishText(text), ctx.secret),
   });
@@ -440,6 +473,7 @@ export function downloadBrokeOff(
   return new SegmindError({
     code: opts.code,
     retryable: true,
+    resubmitSafe: true, // a GET: nothing is created
     cause: opts.cause,
     text,
     message: scrub(englishText(text), opts.secret),

@@ -257,7 +257,11 @@ export function readCapped(res: WireResponse, limit: number): Promise<CappedText
   });
 }
 
-const REFUSED_CODES = new Set(['ECONNREFUSED']);
+/**
+ * Failures that happen before a connection exists, so no byte of the request left: a refused
+ * connection and a host name that does not resolve (a DNS answer saying no such host, or no answer).
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const NETWORK_DETAIL: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -291,11 +295,13 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function allRefused(err: unknown): boolean {
-  const e = err as { code?: unknown; errors?: unknown } | null;
+function nothingSent(err: unknown): boolean {
+  const e = err as { code?: unknown; errors?: unknown; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => errorCode(x) === 'ECONNREFUSED');
-  return typeof e.code === 'string' && REFUSED_CODES.has(e.code);
+  // happy eyeballs: every address failed before connecting
+  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((x) => NOT_SENT_CODES.has(errorCode(x) ?? ''));
+  if (typeof e.code === 'string') return NOT_SENT_CODES.has(e.code);
+  return e.cause !== undefined && nothingSent(e.cause);
 }
 
 /** Sorts a thrown transport error into what retry decisions need. `aborted` is decided by the caller. */
@@ -314,7 +320,10 @@ export function classifyTransportError(err: unknown): TransportFailure {
     case 'UND_ERR_CLOSED':
       return { kind: 'aborted', detail: 'aborted' };
   }
-  if (allRefused(err)) return { kind: 'refused', detail: 'connection refused' };
+  if (nothingSent(err)) {
+    const detail = code && code !== 'ECONNREFUSED' && NETWORK_DETAIL[code] ? `${NETWORK_DETAIL[code]} (${code})` : 'connection refused';
+    return { kind: 'refused', detail };
+  }
   if (code && NETWORK_DETAIL[code]) return { kind: 'network', detail: `${NETWORK_DETAIL[code]} (${code})` };
   return { kind: 'network', detail: code ? `network error (${code})` : 'network error' };
 }

@@ -3,11 +3,15 @@ import { z } from 'zod';
 
 const metrics = z.record(z.unknown()).nullish();
 
+/**
+ * The submit answer. Only request_id is required: with it the job exists (and is billed), so
+ * missing URLs are built from the base URL rather than losing the job (see SegmindClient.submit).
+ */
 export const submitAnswer = z
   .object({
     request_id: z.string().min(1),
-    status_url: z.string().min(1),
-    response_url: z.string().min(1),
+    status_url: z.string().min(1).optional(),
+    response_url: z.string().min(1).optional(),
     status: z.string().optional(),
   })
   .passthrough();

@@ -1,4 +1,5 @@
 // Contract of the Segmind client. Everything above src/client talks to Segmind only through this.
+import type { ClientText } from './errors';
 
 export type ErrorCode =
   | 'auth' // 401, 403
@@ -9,10 +10,15 @@ export type ErrorCode =
   | 'retired' // 410
   | 'bad_request' // 400, 405 and any other 4xx
   | 'server' // 5xx
-  | 'network' // connection refused/reset, DNS
+  | 'not_sent' // connection refused or host name not found (DNS): nothing reached the server
+  | 'network' // connection reset or broken after the request may have been sent
   | 'timeout' // connect/headers/body timeout
   | 'invalid_response' // HTML, empty body, malformed JSON, schema mismatch
-  | 'aborted'; // the caller's AbortSignal fired
+  | 'access_denied' // 401/403 from a host that is not an API host (an output CDN): no key was sent there
+  | 'aborted' // the caller's AbortSignal fired
+  // refusals of the account's budget before anything is sent (src/client/budget.ts)
+  | 'budget_full'
+  | 'spend_limit';
 
 export interface ClientOptions {
   /** Secret. Sent only as `x-api-key` to the origins of baseUrl and uploadUrl. */
@@ -32,8 +38,8 @@ export interface ClientOptions {
   timeouts?: { connect?: number; headers?: number; body?: number; downloadBody?: number };
   /** Max attempts for retryable calls (GETs, and submits before the server got them). Default 5. */
   maxAttempts?: number;
-  /** Optional log sink; never receives the key. */
-  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  /** Optional log sink; never receives the key. `text` is the message as a template, when it has one (to translate). */
+  log?: (level: 'debug' | 'info' | 'warn', message: string, text?: ClientText) => void;
 }
 
 export interface CallOptions {

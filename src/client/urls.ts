@@ -3,6 +3,15 @@
 export const DEFAULT_BASE_URL = 'https://api.segmind.com';
 export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
 
+/** Origins of Segmind's own API hosts: the default API and upload hosts. */
+const SEGMIND_ORIGINS: ReadonlySet<string> = new Set([new URL(DEFAULT_BASE_URL).origin, new URL(DEFAULT_UPLOAD_URL).origin]);
+
+/** true when the URL is on one of Segmind's own hosts (https://api.segmind.com, https://workflows-api.segmind.com). */
+export function isSegmindHost(value: string): boolean {
+  const origin = originOf(value.trim());
+  return origin !== undefined && SEGMIND_ORIGINS.has(origin);
+}
+
 /** true for localhost, 127.0.0.0/8 and ::1: the only hosts where plain http is allowed. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();

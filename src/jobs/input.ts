@@ -61,11 +61,12 @@ export function parseAwaitInput(msg: Record<string, unknown>, defaultTimeoutSeco
   const { id, field } = findRequestId(msg);
   const stop = msg.stop === true || msg.stop === 'true';
   if (!isRequestId(id)) {
-    const what = stop ? 'To stop waiting, send msg.stop = true with the request id' : 'The await node needs a Segmind request id';
+    // what matters first: which field, what it held
+    const what = stop ? 'to stop waiting, send msg.stop = true with the request id' : 'the await node needs a Segmind request id';
     return {
       kind: 'invalid',
       field,
-      message: `${what} in msg.segmind.requestId (as a model node sets it) or msg.payload; ${field} is ${describe(id)}.`,
+      message: `${field} is ${describe(id)}: ${what} in msg.segmind.requestId (as a model node sets it) or msg.payload.`,
     };
   }
   if (stop) return { kind: 'stop', requestId: id };

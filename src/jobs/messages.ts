@@ -65,9 +65,27 @@ export function applyEnd(msg: Record<string, unknown>, job: WatchedJob, end: Exc
   }
 }
 
-/** msg.error for the failed output: message (translated when given), code and HTTP status (when there was one). */
-export function errorOf(f: JobFailure, message: string = f.message): { message: string; code: string; httpStatus?: number } {
-  const e: { message: string; code: string; httpStatus?: number } = { message, code: f.code };
+/** msg.error on the failed output. */
+export interface FailedError {
+  message: string;
+  code: string;
+  /**
+   * Whether sending this message to the model node again is safe from double billing. Always false
+   * here: the message names a job that Segmind created (and billed), whatever became of it. For a
+   * FAILED job a new submit starts a new, billed job: that is the flow's choice, not something an
+   * automatic Catch-and-retry loop should make. A message the await node cannot read (no request
+   * id) is false too: whether a job was made for it is unknown.
+   */
+  resubmitSafe: false;
+  /** the field at fault, for a message the await node cannot read */
+  field?: string;
+  httpStatus?: number;
+}
+
+/** msg.error for the failed output: message (translated when given), code, and HTTP status or field when there is one. */
+export function errorOf(f: JobFailure & { field?: string }, message: string = f.message): FailedError {
+  const e: FailedError = { message, code: f.code, resubmitSafe: false };
+  if (f.field !== undefined) e.field = f.field;
   if (f.httpStatus !== undefined) e.httpStatus = f.httpStatus;
   return e;
 }

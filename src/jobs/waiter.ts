@@ -298,7 +298,13 @@ export class Waiter {
             notBefore = end.notBefore;
             continue;
           }
-          return this.finish(a, end);
+          if (end.kind === 'notFinal') {
+            // the result endpoint says the job still runs: back to polling on the usual schedule
+            if (a.status !== end.status) {
+              a.status = end.status;
+              this.opts.onChange?.();
+            }
+          } else return this.finish(a, end);
         }
         lastRunningAt = Date.now();
       }
@@ -373,7 +379,9 @@ export class Waiter {
   }
 
   /** Fetches the result body and the output; undefined when the wait ended meanwhile. */
-  private async fetchResult(a: Active): Promise<JobEnd | { kind: 'retry'; notBefore: number; invalid?: JobFailure } | undefined> {
+  private async fetchResult(
+    a: Active,
+  ): Promise<JobEnd | { kind: 'retry'; notBefore: number; invalid?: JobFailure } | { kind: 'notFinal'; status: string } | undefined> {
     const signal = a.abort.signal;
     a.fetching = true;
     a.deadlineEnd = undefined;
@@ -397,6 +405,11 @@ export class Waiter {
           result: body.raw,
           status: 'FAILED',
         };
+      }
+      // Segmind itself said the job is not done (QUEUED, PROCESSING, any other state string): the
+      // status endpoint ran ahead of the result one. A body without any status is judged by its output.
+      if (!body.final && typeof body.raw.status === 'string' && body.raw.status.trim() !== '') {
+        return { kind: 'notFinal', status: body.status };
       }
       // The job is done (and billed): an output host that fails is tried again until the message's
       // deadline, and what leaves then says the output is unavailable, not that the job failed.

@@ -19,7 +19,8 @@ import type { ContextApi } from '../jobs/context-storage';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
 import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
-import { errorMessage } from './input-errors';
+import { errorMessage, INTERNAL, INVALID_INPUT } from './input-errors';
+import { rememberError } from './error-details';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
 const MB = 1024 * 1024;
@@ -276,13 +277,13 @@ export function registerAwaitNode(RED: NodeAPI): void {
       const done: Done = doneIn ?? ((err?: Error) => (err ? node.error(err, msgIn) : undefined));
       const msg = msgIn as unknown as Record<string, unknown>;
       // not a job this node can wait for: the message leaves on the failed output as it came, plus msg.error
-      const failNow = (code: string, message: string) => {
-        msg.error = errorOf({ code, message });
+      const failNow = (code: string, message: string, field?: string) => {
+        msg.error = errorOf({ code, message, field });
         send(onOutput(OUTPUT.failed, msgIn));
         done();
       };
       const request = parseAwaitInput(msg, defaultTimeout);
-      if (request.kind === 'invalid') return failNow('bad_input', request.message);
+      if (request.kind === 'invalid') return failNow(INVALID_INPUT, request.message, request.field);
       if (!ledger || !waiter) return failNow('config', t('messages.noConfig', { problem: problem ?? '' }));
       if (request.kind === 'stop') {
         if (waiter.stop(request.requestId) === 0) node.warn(t('messages.stopUnknown', { id: request.requestId }));
@@ -306,7 +307,14 @@ export function registerAwaitNode(RED: NodeAPI): void {
             return done();
           }
           watch(entry, msg, send, done);
-        })().catch((err) => done(err instanceof Error ? err : new Error(String(err)))),
+        })().catch((err) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          const code = (error as { code?: unknown }).code;
+          // a bug, not a job outcome: the job may exist, so sending the message on again is not known to be safe
+          if (typeof code !== 'string') Object.assign(error, { code: INTERNAL });
+          rememberError(node.id, msgIn, { code: typeof code === 'string' ? code : INTERNAL, resubmitSafe: false });
+          done(error);
+        }),
       );
     });
 

@@ -3,6 +3,9 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
+import { interpolate, renderText, type ClientText } from '../client/errors';
+import { chooseApiKey, foreignHosts } from './api-key';
+import { runtimeText } from './runtime-text';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
 import type { JobLedger } from '../jobs/ledger';
@@ -50,8 +53,10 @@ export function registerConfigNode(RED: NodeAPI): void {
     node.rpm = positive(def.rpm, 5);
     node.timeScale = positive(def.timeScale, 1);
     // The key lives only in this closure and the client; an empty credential falls back to the
-    // environment so keys can stay out of flow files entirely.
-    const apiKey = (node.credentials?.apiKey || process.env.SEGMIND_API_KEY || '').trim();
+    // environment so keys can stay out of flow files entirely, but only for Segmind's own hosts.
+    const urls = { baseUrl: node.baseUrl, uploadUrl: node.uploadUrl };
+    const keyChoice = chooseApiKey(node.credentials?.apiKey, process.env.SEGMIND_API_KEY, urls);
+    const apiKey = keyChoice.key;
     try {
       validateApiUrl('baseUrl', node.baseUrl);
       validateApiUrl('uploadUrl', node.uploadUrl);
@@ -60,7 +65,8 @@ export function registerConfigNode(RED: NodeAPI): void {
       node.error(node.problem);
     }
     if (!apiKey) {
-      node.problem = node.problem ?? configText(RED, 'noKey');
+      const envRefused = keyChoice.source === 'none' && keyChoice.envRefused;
+      node.problem = node.problem ?? (envRefused ? configText(RED, 'envKeyNotForHost', { hosts: foreignHosts(urls) }) : configText(RED, 'noKey'));
     }
     node.client = new SegmindClient({
       apiKey,
@@ -69,8 +75,8 @@ export function registerConfigNode(RED: NodeAPI): void {
       uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
       requestsPerMinute: node.rpm,
       timeScale: node.timeScale,
-      log: (level, message) => {
-        if (level === 'warn') node.warn(message);
+      log: (level, message, text) => {
+        if (level === 'warn') node.warn(text ? clientText(RED, text, message) : message);
         else node.debug(message);
       },
     });
@@ -134,4 +140,14 @@ function configText(RED: NodeAPI, key: string, params: Record<string, unknown> =
   for (const part of full.split('.')) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
   if (typeof at !== 'string') return full;
   return at.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** A client text (a log warning) in the runtime's language, from the shared client texts; else its English. */
+function clientText(RED: NodeAPI, text: ClientText, english: string): string {
+  try {
+    const t = runtimeText(RED);
+    return renderText(text, (key, params) => t(`errors.client.${key}`, params));
+  } catch {
+    return english;
+  }
 }

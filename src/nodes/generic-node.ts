@@ -97,7 +97,7 @@ export function registerGenericNode(RED: NodeAPI): void {
           send(msg);
           usable.ledger.markSent(key);
         } catch (err) {
-          const failure = scrubSecret(toInputError(t, err), config?.credentials?.apiKey);
+          const failure = scrubSecret(toInputError(t, err, started), config?.credentials?.apiKey);
           if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);
           throw failure;
         }

@@ -5,6 +5,7 @@ import { registerConfigNode } from './config-node';
 import { registerAwaitNode } from './await-node';
 import { registerGenericNode } from './generic-node';
 import { registerModelNode } from './model-node';
+import { installCatchHook } from './error-details';
 import { specs } from '../models/specs';
 
 type Register = (RED: NodeAPI) => void;
@@ -19,7 +20,11 @@ for (const spec of specs) sets[spec.file] = (RED) => registerModelNode(RED, spec
 export function nodeSet(name: string): Register {
   const register = sets[name];
   if (!register) throw new Error(`unknown node set ${name}`);
-  return register;
+  return (RED) => {
+    // msg.error.resubmitSafe and .field for Catch nodes: one runtime hook, whichever set loads first
+    installCatchHook(RED);
+    register(RED);
+  };
 }
 
 export { specs };

@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import type { Translate } from './runtime-text';
 import { InterruptedSubmit, NodeInputError } from './input-errors';
+import { rememberError, type ErrorDetails } from './error-details';
 
 export type Send = (msg: NodeMessageInFlow) => void;
 
@@ -41,6 +42,7 @@ export function handleInput(node: Node, handler: Handler): void {
     const finish = (err?: Error) => {
       if (finished) return;
       finished = true;
+      if (err) rememberError(node.id, msg, detailsOf(err));
       if (done) done(err);
       else if (err) node.error(err, msg);
     };
@@ -80,6 +82,15 @@ export function handleInput(node: Node, handler: Handler): void {
       closed();
     });
   });
+}
+
+/** What a Catch node learns of an error (see error-details.ts); unknown errors are not known to be safe. */
+function detailsOf(err: Error): ErrorDetails {
+  if (err instanceof NodeInputError) {
+    return { code: err.code, resubmitSafe: err.resubmitSafe, field: err.field, httpStatus: err.httpStatus };
+  }
+  const code = (err as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : 'internal', resubmitSafe: false };
 }
 
 /** What a typedInput points at, in words for errors, e.g. "msg.image", "env SEGMIND_IMAGE". */

@@ -64,6 +64,22 @@ describe('client: download from the files origin (a CDN)', () => {
     await rejectsWith(client.download(output.replace(job.requestId, 'missing')), 'not_found');
   });
 
+  it('a 401 or 403 from the files origin is that host refusing the download, not a bad API key', async () => {
+    const client = h.client();
+    const { output } = await finishedJob(h, client);
+    for (const status of [401, 403]) {
+      h.sb.fault({ endpoint: 'output', kind: { type: 'http', status, body: { error: 'Request has expired' } } });
+      const err = await rejectsWith(client.download(output), 'access_denied');
+      assert.equal(err.httpStatus, status);
+      assert.equal(err.retryable, false);
+      assert.ok(err.message.startsWith(`The download of ${h.sb.filesUrl}/outputs/`), err.message);
+      assert.match(err.message, new RegExp(`was refused by its host \\(HTTP ${status}\\): Request has expired\\. No API key is sent to that host`));
+      assert.doesNotMatch(err.message, /rejected the API key|for this API key/);
+    }
+    assert.equal(h.sb.count({ endpoint: 'output' }), 2, 'not retried');
+    assert.ok(h.sb.requests.every((r) => !r.apiKeyPresent));
+  });
+
   it('follows redirects by hand, at most 5', async () => {
     const client = h.client();
     const { output } = await finishedJob(h, client);
@@ -121,6 +137,14 @@ describe('client: download served by the API origin', () => {
     const [rec] = h.sb.requests;
     assert.deepEqual([rec.listener, rec.apiKeyPresent], ['api', true]);
     assert.equal(client.stats.sent, sent + 1);
+  });
+
+  it('a 401 from the API origin, where the key was sent, is still about the API key', async () => {
+    const client = h.client();
+    const { output } = await finishedJob(h, client);
+    h.sb.fault({ endpoint: 'output', kind: { type: 'http', status: 401, body: { error: 'Invalid API key' } } });
+    const err = await rejectsWith(client.download(output), 'auth');
+    assert.match(err.message, /^Segmind rejected the API key \(HTTP 401\)/);
   });
 
   it('never sends the key to the API origin after a redirect from another origin', async () => {

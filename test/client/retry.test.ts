@@ -67,7 +67,7 @@ describe('client: connection refused', () => {
     sb = undefined;
   });
 
-  it('retries a submit on a refused connection (nothing was sent) and fails with network, retryable', async () => {
+  it('retries a submit on a refused connection (nothing was sent) and fails with not_sent, retryable, safe to resubmit', async () => {
     const port = await deadPort();
     const logs: string[] = [];
     const client = new SegmindClient({
@@ -78,14 +78,41 @@ describe('client: connection refused', () => {
       log: (_l, m) => logs.push(m),
     });
     clients.push(client);
-    const err = await rejectsWith(client.submit('sadtalker', SADTALKER), 'network');
+    const err = await rejectsWith(client.submit('sadtalker', SADTALKER), 'not_sent');
     assert.equal(err.retryable, true, 'nothing reached the server, so trying again is safe');
+    assert.equal(err.resubmitSafe, true);
     assert.equal(err.attempts, 4);
     assert.match(err.message, /connection refused/);
     assert.match(err.message, /Nothing was sent/);
     assert.equal(logs.filter((l) => /retry \d of 3/.test(l)).length, 3, logs.join('\n'));
     assert.equal(client.stats.sent, 4, 'every attempt went through the budget');
     for (const l of logs) assert.ok(!l.includes(CANARY));
+  });
+
+  // RFC 6761: names under .invalid never resolve, so this needs no network and reaches no one
+  it('a host name that does not resolve (DNS) is not_sent too: retried like a refused connection, worded as nothing sent', async () => {
+    const logs: string[] = [];
+    const client = new SegmindClient({
+      apiKey: CANARY,
+      baseUrl: 'https://api.segmind-sandbox.invalid',
+      uploadUrl: 'https://uploads.segmind-sandbox.invalid/upload-asset',
+      timeScale: 0.001,
+      maxAttempts: 3,
+      log: (_l, m) => logs.push(m),
+    });
+    clients.push(client);
+    for (const call of [() => client.submit('sadtalker', SADTALKER), () => client.uploadAsset([Buffer.from('x')])]) {
+      logs.length = 0;
+      const err = await rejectsWith(call(), 'not_sent');
+      assert.equal(err.retryable, true);
+      assert.equal(err.resubmitSafe, true, 'nothing was sent, so no job can exist');
+      assert.equal(err.attempts, 3, 'a POST is retried: nothing reached any server');
+      assert.match(err.message, /segmind-sandbox\.invalid/);
+      assert.match(err.message, /(host name not found \(DNS\) \(ENOTFOUND\)|DNS lookup failed temporarily \(EAI_AGAIN\))/);
+      assert.match(err.message, /Nothing was sent\.$/);
+      assert.doesNotMatch(err.message, /may or may not have been/);
+      assert.equal(logs.filter((l) => /retry \d of 2/.test(l)).length, 2, logs.join('\n'));
+    }
   });
 
   it('a submit refused at first succeeds once the server is up, and is sent exactly once', async () => {

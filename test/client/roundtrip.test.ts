@@ -130,15 +130,42 @@ describe('client: round trip against the sandbox', () => {
     assert.equal(job.responseUrl, `${h.sb.url}/v2/requests/abc-1`);
   });
 
-  it('treats a 2xx submit without request_id, status_url or response_url as invalid_response', async () => {
+  it('treats a 2xx submit without request_id as invalid_response, not safe to resubmit', async () => {
     const client = h.client();
-    for (const body of [{ status: 'QUEUED' }, { request_id: 'x', status_url: `${h.sb.url}/s` }, { request_id: 'x', response_url: `${h.sb.url}/r` }]) {
+    for (const body of [{ status: 'QUEUED' }, { request_id: '', status_url: `${h.sb.url}/s`, response_url: `${h.sb.url}/r` }]) {
       h.sb.fault({ endpoint: 'submit', kind: { type: 'http', status: 200, body } });
       const err = await rejectsWith(client.submit('sadtalker', SADTALKER), 'invalid_response');
       assert.equal(err.retryable, false);
-      assert.match(err.message, /may or may not have been created/);
+      assert.equal(err.resubmitSafe, false, 'the job may exist');
+      assert.match(err.message, /without a request_id.*may or may not have been created/);
     }
-    assert.equal(h.sb.count({ endpoint: 'submit' }), 3, 'never re-sent');
+    assert.equal(h.sb.count({ endpoint: 'submit' }), 2, 'never re-sent');
+  });
+
+  it('goes on with URLs built from the base URL when a 2xx submit has request_id but lacks a URL, and warns', async () => {
+    const client = h.client();
+    const cases = [
+      { body: { request_id: 'only-id', status: 'QUEUED' }, missing: 'status_url, response_url' },
+      { body: { request_id: 'no-status', response_url: `${h.sb.url}/v2/requests/no-status` }, missing: 'status_url' },
+      { body: { request_id: 'no-response', status_url: `${h.sb.url}/v2/requests/no-response/status` }, missing: 'response_url' },
+    ];
+    for (const { body, missing } of cases) {
+      h.logs = [];
+      h.sb.fault({ endpoint: 'submit', kind: { type: 'http', status: 200, body } });
+      const job = await client.submit('sadtalker', SADTALKER);
+      assert.equal(job.requestId, body.request_id);
+      assert.equal(job.statusUrl, `${h.sb.url}/v2/requests/${body.request_id}/status`);
+      assert.equal(job.responseUrl, `${h.sb.url}/v2/requests/${body.request_id}`);
+      const warned = h.logs.filter((l) => l.startsWith('warn ') && l.includes(body.request_id));
+      assert.equal(warned.length, 1, h.logs.join('\n'));
+      assert.ok(warned[0].includes(`without ${missing};`), warned[0]);
+      assert.ok(warned[0].includes(`URLs built from ${h.sb.url}`), warned[0]);
+    }
+    // a complete answer warns of nothing
+    h.logs = [];
+    await client.submit('sadtalker', SADTALKER);
+    assert.deepEqual(h.logs.filter((l) => l.startsWith('warn ')), []);
+    assert.equal(h.sb.count({ endpoint: 'submit' }), 4, 'each sent once');
   });
 
   it('uploads with the detected MIME type and accepts urls or file_urls', async () => {

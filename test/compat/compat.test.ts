@@ -29,7 +29,7 @@ interface Report {
   topic?: unknown;
   payload?: unknown;
   segmind?: { requestId?: unknown; model?: unknown; statusUrl?: unknown };
-  error?: { message?: unknown; source?: { id?: unknown; type?: unknown } };
+  error?: { message?: unknown; code?: unknown; field?: unknown; resubmitSafe?: unknown; source?: { id?: unknown; type?: unknown } };
   keys?: string[];
 }
 
@@ -214,8 +214,11 @@ describe('compat: packed tarball in real Node-RED processes', function () {
         assert.equal(report.topic, 'bad');
         assert.equal(report.error?.source?.id, IDS.model);
         assert.equal(report.error?.source?.type, 'segmind sadtalker');
-        assert.match(String(report.error?.message), /pose_style/);
-        assert.match(String(report.error?.message), /99/);
+        assert.match(String(report.error?.message), /^pose_style: 99 /, 'the text starts with what matters');
+        // Node-RED 3.1 copies no code onto msg.error, 4.x only code: the runtime hook adds the rest
+        assert.equal(report.error?.code, 'invalid_input');
+        assert.equal(report.error?.field, 'pose_style');
+        assert.equal(report.error?.resubmitSafe, true);
         assert.equal(sb.count({ endpoint: 'submit' }), submitsBefore, 'an invalid message must not be submitted');
       });
 

@@ -43,8 +43,12 @@ interface Row {
   posts: number;
   /** jobs the sandbox created (undefined: not asserted) */
   jobs?: number;
-  /** msg.error.code on the failed output */
+  /** msg.error.code on the failed output (or the caught message) */
   code?: string;
+  /** caught rows: msg.error.resubmitSafe, true only where Segmind certainly created no job */
+  safe?: boolean;
+  /** overrides of the row's config node (e.g. an endpoint that does not resolve) */
+  config?: Record<string, unknown>;
   check?(ctx: RowContext): void;
   /** real ms the row may take */
   slow?: boolean;
@@ -71,6 +75,8 @@ const rows: Row[] = [
   // ---- the submit (model node): refused or ambiguous -> Catch, never re-sent ----
   {
     name: 'submit 401 -> Catch: the key was rejected',
+    safe: true,
+    code: 'auth',
     setup: submitFault({ type: 'http', status: 401, body: { error: 'Invalid API key' } }),
     ending: 'caught',
     text: [/rejected the API key \(HTTP 401\)/, /Invalid API key/, /config node/],
@@ -79,6 +85,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 403 -> Catch: access refused',
+    safe: true,
     setup: submitFault({ type: 'http', status: 403, body: { error: 'Forbidden' } }),
     ending: 'caught',
     text: [/refused access .*\(HTTP 403\)/],
@@ -87,6 +94,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 404 unknown model -> Catch naming the model',
+    safe: true,
     entry: 'generic',
     msg: { model: 'ghost-model' },
     sandbox: { unknownModels: ['ghost-model'] },
@@ -97,6 +105,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 404 for a model node\'s own slug -> Catch naming the model',
+    safe: true,
     setup: submitFault({ type: 'http', status: 404, body: { error: 'Model not found' } }),
     ending: 'caught',
     text: [/does not know model 'sadtalker' \(HTTP 404\)/, /Model not found/],
@@ -105,6 +114,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 406 -> Catch: credits',
+    safe: true,
     setup: submitFault({ type: 'http', status: 406, body: { error: 'Insufficient credits' } }),
     ending: 'caught',
     text: [/\(HTTP 406\)/, /Insufficient credits/, /credits/],
@@ -113,6 +123,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 410 retired model -> Catch naming the model',
+    safe: true,
     entry: 'generic',
     msg: { model: 'old-model' },
     sandbox: { retiredModels: ['old-model'] },
@@ -123,6 +134,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 410 for a model node\'s own slug -> Catch: retired',
+    safe: true,
     setup: submitFault({ type: 'http', status: 410, body: { error: 'Model retired' } }),
     ending: 'caught',
     text: [/retired model 'sadtalker' \(HTTP 410\)/],
@@ -131,6 +143,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit 400 -> Catch with Segmind\'s text',
+    safe: true,
     setup: submitFault({ type: 'http', status: 400, body: { error: 'input_image could not be decoded' } }),
     ending: 'caught',
     text: [/invalid \(HTTP 400\)/, /input_image could not be decoded/],
@@ -140,6 +153,8 @@ const rows: Row[] = [
   ...[500, 502, 503, 504].map(
     (status): Row => ({
       name: `submit ${status} -> Catch: may or may not exist, not re-sent`,
+      safe: false,
+      code: 'server',
       setup: submitFault({ type: 'http', status, body: { error: `upstream ${status}` } }),
       ending: 'caught',
       text: [new RegExp(`server error \\(HTTP ${status}\\)`), AMBIGUOUS],
@@ -167,6 +182,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit: connection reset before the request was handled -> Catch, not re-sent',
+    safe: false,
     setup: submitFault({ type: 'reset_before' }),
     ending: 'caught',
     text: [/connection/, AMBIGUOUS],
@@ -175,6 +191,8 @@ const rows: Row[] = [
   },
   {
     name: 'submit: connection reset after the job was created -> Catch, not re-sent',
+    safe: false,
+    code: 'network',
     setup: submitFault({ type: 'reset_after' }),
     ending: 'caught',
     text: [/connection/, AMBIGUOUS],
@@ -183,6 +201,7 @@ const rows: Row[] = [
   },
   {
     name: 'submit: headers never arrive -> Catch after the headers timeout, not re-sent',
+    safe: false,
     setup: submitFault({ type: 'slow_headers', delayMs: 600_000 }),
     ending: 'caught',
     text: [/did not answer within 30 s/, AMBIGUOUS],
@@ -191,6 +210,8 @@ const rows: Row[] = [
   },
   {
     name: 'submit: malformed JSON -> Catch, not re-sent',
+    safe: false,
+    code: 'invalid_response',
     setup: submitFault({ type: 'malformed_json' }),
     ending: 'caught',
     text: [/not valid JSON/, AMBIGUOUS],
@@ -198,10 +219,32 @@ const rows: Row[] = [
   },
   {
     name: 'submit: 405 HTML page -> Catch: the URL is wrong',
+    safe: true,
     setup: submitFault({ type: 'html_405' }),
     ending: 'caught',
     text: [/HTTP 405/, /HTML page/, /base URL/],
     posts: 1,
+    jobs: 0,
+  },
+  {
+    // RFC 6761: .invalid never resolves, so this needs no network; retried like a refused connection
+    name: 'submit: the API host name does not resolve (DNS) -> Catch: nothing was sent, safe to resubmit',
+    config: { baseUrl: 'https://api.segmind-faults.invalid', uploadUrl: 'https://upload.segmind-faults.invalid/upload-asset' },
+    ending: 'caught',
+    safe: true,
+    code: 'not_sent',
+    text: [/^Could not connect to https:\/\/api\.segmind-faults\.invalid for the submit to model 'sadtalker'/, /\(DNS\)|EAI_AGAIN/, /\(5 attempts\)/, /Nothing was sent\.$/],
+    posts: 0,
+    jobs: 0,
+  },
+  {
+    name: 'submit: connection refused -> Catch: nothing was sent, safe to resubmit',
+    config: { baseUrl: 'http://127.0.0.1:1', uploadUrl: 'http://127.0.0.1:1/upload-asset' },
+    ending: 'caught',
+    safe: true,
+    code: 'not_sent',
+    text: [/Could not connect to http:\/\/127\.0\.0\.1:1 /, /connection refused/, /Nothing was sent\.$/],
+    posts: 0,
     jobs: 0,
   },
 
@@ -260,6 +303,19 @@ const rows: Row[] = [
     ending: 'completed',
     text: [],
     posts: 1,
+  },
+  {
+    // the status endpoint said COMPLETED, the result endpoint not yet: not a failure, poll on
+    name: 'result answers PROCESSING once -> back to polling, completed',
+    setup: fault('result', { type: 'http', status: 200, body: { status: 'PROCESSING', request_id: 'x' } }),
+    ending: 'completed',
+    text: [],
+    posts: 1,
+    check: ({ sb }) => {
+      assert.equal(sb.count({ endpoint: 'result' }), 2, 'the result was fetched again');
+      const polls = sb.requests.filter((r) => r.endpoint === 'status' || r.endpoint === 'result').map((r) => r.endpoint);
+      assert.equal(polls.at(-2), 'status', `polled the status again before the second result fetch: ${polls.join(' ')}`);
+    },
   },
   {
     name: 'status: connection reset before handling -> retried, completed',
@@ -389,6 +445,19 @@ const rows: Row[] = [
       assert.ok(downloads(sb) >= 2, `tried again: ${downloads(sb)} downloads`);
     },
   },
+  {
+    // no key goes to the files host (a CDN): its 403 is that host refusing, not Segmind rejecting the key
+    name: 'output host answers 403 (buffer) -> failed output worded as that host refusing the download',
+    mode: 'buffer',
+    setup: fault('output', { type: 'http', status: 403, body: { error: 'Request has expired' } }, Infinity),
+    ending: 'failed',
+    text: [/completed but its output could not be fetched/, /The download of http:\/\/127\.0\.0\.1:\d+\/outputs\/\S+ was refused by its host \(HTTP 403\): Request has expired/, /No API key is sent to that host/],
+    posts: 1,
+    check: ({ msg, sb }) => {
+      assert.doesNotMatch(msg.error.message, /rejected the API key|for this API key/);
+      assert.ok(sb.requests.filter((r) => r.endpoint === 'output').every((r) => !r.apiKeyPresent));
+    },
+  },
 ];
 
 /** Node ids of row i. */
@@ -401,7 +470,7 @@ function rowNodes(row: Row, i: number, sb: Sandbox, folder: string): Record<stri
       ? { id: id.model, z: 'f', type: 'segmind model', config: id.cfg, model: '', payload: '', maxMediaMB: 50, wires: [[id.await]] }
       : { id: id.model, z: 'f', type: 'segmind sadtalker', config: id.cfg, maxMediaMB: 50, wires: [[id.await]] };
   return [
-    { id: id.cfg, type: 'segmind-config', name: `row ${i}`, baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: 0.001 },
+    { id: id.cfg, type: 'segmind-config', name: `row ${i}`, baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: 0.001, ...row.config },
     entry,
     {
       id: id.await,
@@ -514,6 +583,12 @@ describe('faults: the fault matrix through model node -> await node', function (
         // the model node failed the message: done(err) once, nothing sent on, the await node never saw it
         assert.deepEqual(kinds, ['caught'], 'exactly one done(err) and nothing else');
         assert.equal(events[0].msg.error.source.id, ids(i).model);
+        // what a Catch-and-retry loop decides on: every error coded, safe only where no job can exist
+        const error = events[0].msg.error;
+        assert.ok(typeof error.code === 'string' && error.code.length > 0, `msg.error.code: ${JSON.stringify(error.code)}`);
+        assert.equal(typeof row.safe, 'boolean', 'every caught row states whether resubmitting is safe');
+        assert.equal(error.resubmitSafe, row.safe, `msg.error.resubmitSafe for ${error.code}`);
+        if (sb.jobs.size > 0) assert.equal(error.resubmitSafe, false, 'a job was created: resubmitting would bill twice');
         const last = statuses.get(ids(i).model)!.at(-1);
         assert.equal(last?.fill, 'red', `model node status shows the failure: ${JSON.stringify(last)}`);
       } else {
@@ -539,6 +614,8 @@ describe('faults: the fault matrix through model node -> await node', function (
         assert.equal(out.msg.segmind.status, 'COMPLETED');
       }
       if (row.code) assert.equal(out.msg.error.code, row.code);
+      // a message on the failed output names a job that exists: never safe to send to the model node again
+      if (row.ending === 'failed') assert.equal(out.msg.error.resubmitSafe, false);
       assert.ok(!safeText(events.map((e) => e.msg)).includes(KEY), 'the key appears in no message');
 
       assert.equal(sb.count({ endpoint: 'submit' }), row.posts, `POSTs the sandbox saw: ${sb.requests.map((r) => `${r.endpoint}:${r.status}`).join(' ')}`);

@@ -64,10 +64,11 @@ describe('jobs/input', () => {
       if (r.kind === 'invalid') {
         assert.equal(r.field, field);
         assert.match(r.message, /request id/);
+        assert.ok(r.message.startsWith(`${field} is `), `the text starts with the field: ${r.message}`);
       }
     }
     const stop = parseAwaitInput({ stop: true }, 900);
     assert.equal(stop.kind, 'invalid');
-    assert.match((stop as { message: string }).message, /To stop waiting/);
+    assert.match((stop as { message: string }).message, /^msg\.segmind\.requestId is nothing: to stop waiting/);
   });
 });

@@ -27,7 +27,8 @@ describe('jobs/messages', () => {
     const msg: Record<string, unknown> = { payload: 'r1' };
     const out = applyEnd(msg, job, { kind: 'failed', error: { message: 'boom', code: 'failed', httpStatus: 422 }, result: { status: 'FAILED' }, status: 'FAILED' }, texts);
     assert.equal(out, OUTPUT.failed);
-    assert.deepEqual(msg.error, { message: 'boom', code: 'failed', httpStatus: 422 });
+    // the job exists (and was billed): sending the message to the model node again is not safe
+    assert.deepEqual(msg.error, { message: 'boom', code: 'failed', httpStatus: 422, resubmitSafe: false });
     assert.equal((msg.segmind as Record<string, unknown>).status, 'FAILED');
     assert.equal(msg.payload, 'r1');
   });

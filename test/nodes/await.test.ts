@@ -87,7 +87,10 @@ describe('segmind await node (runtime)', function () {
     const byCode = Object.fromEntries(ds.map((d) => [d.msg.error.code, d.msg.error]));
     // with a wrong key Segmind answers 401 before it looks for the request
     assert.equal(byCode.auth.httpStatus, 401);
-    assert.match(byCode.bad_input.message, /request id/);
+    assert.match(byCode.invalid_input.message, /^msg\.segmind\.requestId is nothing: the await node needs a Segmind request id/);
+    assert.equal(byCode.invalid_input.field, 'msg.segmind.requestId');
+    // the job behind each is unknown or exists: sending the message to the model node again is not known to be safe
+    assert.ok(ds.every((d) => d.msg.error.resubmitSafe === false));
     await helper.unload();
     sb.reset();
     const c2 = await load();

@@ -2,7 +2,7 @@
 // the sandbox: where the key comes from, which URLs are refused, and that close shuts its client.
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox';
-import { API_KEY, configSet, flowWith, genericSet, helper, initI18n, send, withSandbox } from './model-node-harness';
+import { API_KEY, configSet, flowWith, genericSet, helper, initI18n, send, setLanguage, withSandbox } from './model-node-harness';
 
 const generic = { type: 'segmind model', model: 'flux-schnell', payload: '{"prompt":"x"}', maxMediaMB: 50 };
 
@@ -41,9 +41,53 @@ describe('segmind-config node (runtime + sandbox)', () => {
     assert.ok(!JSON.stringify(helper.getNode('cfg'), (k, v) => (k === 'credentials' || k === '_flow' || k === 'client' || k === 'ledger' ? undefined : v)).includes(API_KEY));
   });
 
-  it('falls back to SEGMIND_API_KEY when the credential is empty', async () => {
+  it("uses SEGMIND_API_KEY when the credential is empty, with Segmind's own hosts", async () => {
     process.env.SEGMIND_API_KEY = API_KEY;
-    await load({}, { cfg: { apiKey: '' } });
+    const segmind = { baseUrl: 'https://api.segmind.com', uploadUrl: 'https://workflows-api.segmind.com/upload-asset' };
+    await load(segmind, { cfg: { apiKey: '' } });
+    const cfg = helper.getNode('cfg');
+    assert.equal(cfg.problem, undefined);
+    // nothing may reach the real API from a test: the key the client would send is read instead
+    assert.equal((cfg.client as unknown as { apiKey: string }).apiKey, API_KEY);
+  });
+
+  it('never sends SEGMIND_API_KEY to another endpoint: a clear config error, nothing sent', async () => {
+    process.env.SEGMIND_API_KEY = API_KEY;
+    // the sandbox on loopback, as an imported flow or the examples point at it; also Segmind's API with a foreign upload host
+    for (const [extra, hosts] of [
+      [{}, `127.0.0.1:${new URL(sb.url).port}`],
+      [{ baseUrl: 'https://api.segmind.com', uploadUrl: sb.uploadUrl }, `127.0.0.1:${new URL(sb.url).port}`],
+    ] as const) {
+      await load(extra, { cfg: { apiKey: '' } });
+      assert.equal((helper.getNode('cfg').client as unknown as { apiKey: string }).apiKey, '', 'the client holds no key');
+      const o = await send({ payload: {} });
+      assert.equal(o.outputs.length, 0);
+      assert.equal(o.caughts.length, 1);
+      const error = o.caught.error;
+      assert.equal(
+        error.message,
+        `No API key for ${hosts}: the SEGMIND_API_KEY environment variable is sent only to Segmind's own hosts (api.segmind.com, workflows-api.segmind.com). Enter the key for this endpoint in the config node; nothing is sent until then.`,
+      );
+      assert.equal(error.code, 'config');
+      assert.equal(error.resubmitSafe, true);
+      assert.equal(sb.requests.length, 0, 'nothing reached the sandbox');
+      await helper.unload();
+    }
+    // in German too, from the locale
+    await setLanguage('de');
+    try {
+      await load({}, { cfg: { apiKey: '' } });
+      const o = await send({ payload: {} });
+      assert.match(o.caught.error.message, /^Kein API-Schlüssel für 127\.0\.0\.1:\d+: Die Umgebungsvariable SEGMIND_API_KEY wird nur an Segminds eigene Hosts gesendet/);
+    } finally {
+      await setLanguage('en-US');
+    }
+    assert.equal(sb.requests.length, 0);
+  });
+
+  it("the config node's own credential is used with any endpoint, the environment's is not", async () => {
+    process.env.SEGMIND_API_KEY = 'SG_environment_key_not_for_sandbox';
+    await load({}, { cfg: { apiKey: API_KEY } });
     const o = await send({ payload: {} });
     assert.equal(o.outputs.length, 1, o.caught?.error?.message);
     assert.equal(sb.requests.filter((r) => r.endpoint === 'submit')[0].apiKeyValid, true);
@@ -54,8 +98,10 @@ describe('segmind-config node (runtime + sandbox)', () => {
     await load({}, { cfg: {} });
     const o = await send({ payload: {} });
     assert.equal(o.caughts.length, 1);
-    assert.match(o.caught.error.message, /API key/);
+    assert.match(o.caught.error.message, /^No Segmind API key/);
     assert.match(o.caught.error.message, /SEGMIND_API_KEY/);
+    assert.equal(o.caught.error.code, 'config');
+    assert.equal(o.caught.error.resubmitSafe, true);
     assert.equal(sb.requests.length, 0);
   });
 

@@ -81,7 +81,10 @@ describe('generic node "segmind model" (runtime + sandbox)', () => {
       const o = await send({ model: slug, payload: {} }, 10);
       assert.equal(o.outputs.length, 0, `slug ${String(slug)}`);
       assert.equal(o.caughts.length, 1, `slug ${String(slug)}`);
-      assert.match(o.caught.error.message, /^Error: model: /);
+      assert.match(o.caught.error.message, /^model: /, 'the text starts with what matters (no "Error: " prefix)');
+      assert.equal(o.caught.error.code, 'invalid_input');
+      assert.equal(o.caught.error.field, 'model');
+      assert.equal(o.caught.error.resubmitSafe, true);
       assert.match(o.caught.error.message, /lowercase/);
       assert.equal(lastStatus(o).fill, 'red');
     }

@@ -32,6 +32,11 @@ function assertFailed(o: Outcome, field: string): string {
   assert.equal(o.completes, 0, 'done() without error was not called');
   const message: string = o.caught.error.message;
   assert.ok(message.includes(field), `error names ${field}: ${message}`);
+  // what a Catch node decides on: coded, the field named, safe to send again (nothing was sent)
+  assert.equal(o.caught.error.code, 'invalid_input', message);
+  assert.equal(o.caught.error.field, field, message);
+  assert.equal(o.caught.error.resubmitSafe, true, message);
+  assert.ok(message.startsWith(field), `the text starts with the field: ${message}`);
   assert.equal(lastStatus(o).fill, 'red', `status red: ${JSON.stringify(o.statuses)}`);
   assert.ok(message.length < 700, `message stays short (${message.length})`);
   return message;

@@ -17,8 +17,11 @@ export interface NodeRedProcess {
   exited: Promise<void>;
 }
 
-/** Links the package into userDir and writes settings.js (no context storage configured). */
-export function prepare(userDir: string, port: number, flows: unknown[]): void {
+/**
+ * Links the package into userDir and writes settings.js (no context storage configured).
+ * `credentials` (node id -> credentials) go to flows_cred.json, in clear (credentialSecret: false).
+ */
+export function prepare(userDir: string, port: number, flows: unknown[], credentials?: Record<string, Record<string, string>>): void {
   prepareUserDir(userDir, port, 'info');
   const settings = {
     uiHost: '127.0.0.1',
@@ -33,6 +36,7 @@ export function prepare(userDir: string, port: number, flows: unknown[]): void {
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
+  if (credentials) writeFileSync(join(userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
 }
 
 export { freePort };

@@ -82,8 +82,8 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
 
   it('delivers every job exactly once after the restart', async () => {
     const port = await freePort();
-    prepare(userDir, port, flow(sb, collector.url));
-    nr = await start(userDir, port, { SEGMIND_API_KEY: KEY, SEGMIND_TEST_INSTANCE: 'first' });
+    prepare(userDir, port, flow(sb, collector.url), { cfg: { apiKey: KEY } }); // SEGMIND_API_KEY goes to Segmind's hosts only
+    nr = await start(userDir, port, { SEGMIND_TEST_INSTANCE: 'first' });
 
     sb.scriptJob({ outcome: 'complete', durationSeconds: 40, times: SHORT });
     // still running until finished by hand after the restart and the redeploy: no race with the clock
@@ -103,7 +103,7 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
     const beforeKill = collector.reports.length;
     assert.equal(beforeKill, SHORT, 'only the short jobs were delivered before the kill');
 
-    nr = await start(userDir, port, { SEGMIND_API_KEY: KEY, SEGMIND_TEST_INSTANCE: 'second' });
+    nr = await start(userDir, port, { SEGMIND_TEST_INSTANCE: 'second' });
     // and a full redeploy through the admin API once the jobs are resumed and still running
     const isResume = (l: string) => /\[segmind await:.*\] Resuming 10 pending Segmind job\(s\) from the job ledger/.test(l);
     for (let i = 0; i < 2000 && !nr.log.some(isResume); i++) await new Promise((r) => setTimeout(r, 25));

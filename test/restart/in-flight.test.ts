@@ -96,9 +96,9 @@ describe('restart: 50 jobs in flight through SIGKILL and redeploys (real node-re
     await collector.start();
     userDir = await mkdtemp(join(tmpdir(), 'segmind-restart-50-'));
     port = await freePort();
-    prepare(userDir, port, flow(sb, collector.url));
+    prepare(userDir, port, flow(sb, collector.url), { cfg: { apiKey: KEY } }); // SEGMIND_API_KEY goes to Segmind's hosts only
     useBuildIn(userDir);
-    nr = await start(userDir, port, { SEGMIND_API_KEY: KEY });
+    nr = await start(userDir, port, {});
   });
 
   after(async () => {
@@ -165,7 +165,7 @@ describe('restart: 50 jobs in flight through SIGKILL and redeploys (real node-re
     assert.equal(collector.reports.length - round.reportedBefore, SHORT, 'nothing was reported while down');
     assert.equal(storedJobs(userDir), IN_FLIGHT, 'the running jobs survived the kill in the store');
 
-    nr = await start(userDir, port, { SEGMIND_API_KEY: KEY });
+    nr = await start(userDir, port, {});
     await assertExactlyOnce('kill', round);
     assert.ok(nr.log.some((l) => new RegExp(`Resuming ${IN_FLIGHT} pending Segmind job\\(s\\) from the job ledger`).test(l)), nr.log.join('\n'));
   });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { i18n } = require('@node-red/util');
+const { i18n, hooks } = require('@node-red/util');
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).name as string;
@@ -25,6 +25,9 @@ export function builtNodeSet(rel: string, root: string = ROOT): NodeModule {
     await i18n.registerMessageCatalog(namespace, path.join(path.dirname(file), 'locales'), `${set}.json`);
     const own = Object.create(red as object);
     own._ = (key: string, params?: unknown) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, params);
+    // Node-RED's registry hands nodes RED.hooks (the runtime's, i.e. @node-red/util's hooks); the
+    // test helper's stand-in runtime leaves it out, so it is added here as the real one has it.
+    if (!(red as { hooks?: unknown }).hooks) own.hooks = hooks;
     return mod(own);
   };
 }

@@ -140,6 +140,11 @@ const en: CommonTexts = {
       'Every input is validated before any request is made: a missing required input, a wrong type, a ' +
         'value out of range or not among the allowed values stops the message with an error that names ' +
         'the field, the value received and what is allowed. Nothing is uploaded or billed then.',
+      'Errors go to <code>done(err)</code>: a <b>Catch</b> node gets <code>msg.error.code</code> ' +
+        '(<code>invalid_input</code> with <code>msg.error.field</code> for a field at fault) and ' +
+        '<code>msg.error.resubmitSafe</code>: <code>true</code> only where Segmind certainly created no job ' +
+        '(invalid input, no key, nothing sent, a 4xx answer, a failed upload), so a Catch-and-retry loop ' +
+        'should send the message again only then.',
       'Media that is not already an http(s) URL (a data URI, base64 text or a Buffer) is uploaded to ' +
         'Segmind storage first and the returned URL is sent. Media larger than <i>Max media size (MB)</i> ' +
         'is rejected before uploading.',
@@ -213,6 +218,11 @@ const de: CommonTexts = {
       'Alle Eingaben werden vor jeder Anfrage geprüft: eine fehlende Pflichtangabe, ein falscher Typ, ein ' +
         'Wert außerhalb des Bereichs oder außerhalb der erlaubten Werte beendet die Nachricht mit einem ' +
         'Fehler, der Feld, erhaltenen Wert und Erlaubtes nennt. Dann wird nichts hochgeladen oder berechnet.',
+      'Fehler gehen an <code>done(err)</code>: ein <b>Catch</b>-Node erhält <code>msg.error.code</code> ' +
+        '(<code>invalid_input</code> mit <code>msg.error.field</code> für ein fehlerhaftes Feld) und ' +
+        '<code>msg.error.resubmitSafe</code>: <code>true</code> nur, wo Segmind sicher keinen Auftrag angelegt ' +
+        'hat (ungültige Eingabe, kein Schlüssel, nichts gesendet, eine 4xx-Antwort, ein gescheiterter Upload); ' +
+        'nur dann sollte eine Catch-Schleife die Nachricht erneut senden.',
       'Medien, die keine http(s)-URL sind (Data-URI, Base64-Text oder Buffer), werden zuerst in den ' +
         'Segmind-Speicher hochgeladen und die erhaltene URL gesendet. Medien über <i>Max. Mediengröße (MB)</i> ' +
         'werden vor dem Hochladen abgelehnt.',
