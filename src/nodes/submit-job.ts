@@ -94,6 +94,7 @@ export async function submitJob(
   } catch (err) {
     throw new NodeInputError(t('errors.ledger', { message: (err as Error)?.message ?? String(err) }), t('status.last.failed', { reason: 'ledger' }), {
       code: 'ledger_unavailable',
+      resubmitSafe: true, // nothing was sent
     });
   }
   let handle: JobHandle;
