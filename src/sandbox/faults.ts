@@ -29,6 +29,7 @@ const FAULT_TYPES = new Set([
   'reset_before',
   'reset_after',
   'slow_headers',
+  'hold',
   'malformed_json',
   'empty_body',
   'html_405',
@@ -46,8 +47,14 @@ export function validateFault(f: unknown): RequestFault {
   if (fault.kind.type === 'http' && !(Number.isInteger(fault.kind.status) && fault.kind.status >= 100 && fault.kind.status <= 599)) {
     throw new Error(`kind.status: expected an HTTP status 100-599, got ${JSON.stringify(fault.kind.status)}`);
   }
+  if (fault.kind.type === 'http' && fault.kind.afterHandling !== undefined && typeof fault.kind.afterHandling !== 'boolean') {
+    throw new Error(`kind.afterHandling: expected true or false, got ${JSON.stringify(fault.kind.afterHandling)}`);
+  }
   if (fault.kind.type === 'slow_headers' && !(typeof fault.kind.delayMs === 'number' && fault.kind.delayMs >= 0)) {
     throw new Error(`kind.delayMs: expected a number >= 0, got ${JSON.stringify(fault.kind.delayMs)}`);
+  }
+  if (fault.kind.type === 'hold' && fault.kind.maxMs !== undefined && !(typeof fault.kind.maxMs === 'number' && fault.kind.maxMs >= 0)) {
+    throw new Error(`kind.maxMs: expected a number >= 0, got ${JSON.stringify(fault.kind.maxMs)}`);
   }
   return { ...fault, times: parseTimes(fault.times) };
 }

@@ -39,15 +39,23 @@ export async function getBytes(url: string, headers: Record<string, string> = {}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls the status URL until the job is final (or `limit` polls), returns the last answer. */
-export async function pollUntilFinal(statusUrl: string, limit = 400): Promise<Answer> {
-  let last: Answer | undefined;
-  for (let i = 0; i < limit; i++) {
-    last = await get(statusUrl);
-    if (last.status !== 200 || last.json?.status === 'COMPLETED') return last;
-    await sleep(5);
+/** Waits until `check` holds, looking again every 5 ms: for effects that have no event of their own. */
+export async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !check(); await sleep(5)) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
   }
-  return last!;
+}
+
+/**
+ * A clock the test moves by hand (sandbox option `clock`): job phases, retention and rate windows
+ * follow it instead of the wall clock, so a busy machine cannot make a job finish or expire early.
+ */
+export class ManualClock {
+  constructor(private t = Date.now()) {}
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
 }
 
 /** Starts a sandbox for one describe block and closes it after. */
