@@ -1,6 +1,9 @@
 // Shared helpers of the sandbox tests: real HTTP over loopback with undici.
 import { request } from 'undici';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { TestClock } from '../support/clock';
+
+export { until } from '../support/wait';
 
 export const KEY = 'SG_sandbox';
 export const JSON_HEADERS = { 'x-api-key': KEY, 'content-type': 'application/json' };
@@ -39,22 +42,10 @@ export async function getBytes(url: string, headers: Record<string, string> = {}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until `check` holds, looking again every 5 ms: for effects that have no event of their own. */
-export async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !check(); await sleep(5)) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  }
-}
-
-/**
- * A clock the test moves by hand (sandbox option `clock`): job phases, retention and rate windows
- * follow it instead of the wall clock, so a busy machine cannot make a job finish or expire early.
- */
-export class ManualClock {
-  constructor(private t = Date.now()) {}
-  readonly now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
+/** A clock that stands still until the test moves it (sandbox option `clock: clock.now`). */
+export class ManualClock extends TestClock {
+  constructor() {
+    super(true);
   }
 }
 
