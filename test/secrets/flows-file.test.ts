@@ -61,7 +61,8 @@ function flows(sb: Sandbox, collectorUrl: string, withKey: boolean): Record<stri
 }
 
 describe('secrets: the API key in a real Node-RED process (flows file, export, log)', function () {
-  this.timeout(60_000);
+  // two Node-RED starts: ~3 s each on an idle machine, over 15 s each on a loaded one
+  this.timeout(150_000);
   let sb: Sandbox;
   let collector: Collector;
   let userDir: string;
