@@ -21,6 +21,7 @@ const HELP = `Usage: segmind-sandbox [options]
   --output-bytes <n>     size of the served output (sample MP4 padded with zeros)
   --output-via <where>   files | api | api-redirect (default files)
   --credits <n>          account credits; submits once they are used up get 406 (default unlimited)
+  --latency <ms>         every API answer leaves this long after its request was handled (default 0)
   --quiet                do not log requests
   -h, --help             this text`;
 
@@ -40,6 +41,7 @@ export function optionsFromArgs(argv: string[]): SandboxOptions | 'help' {
       'files-port': { type: 'string' },
       'files-host': { type: 'string' },
       credits: { type: 'string' },
+      latency: { type: 'string' },
       key: { type: 'string', multiple: true },
       'time-scale': { type: 'string' },
       rpm: { type: 'string' },
@@ -73,6 +75,7 @@ export function optionsFromArgs(argv: string[]): SandboxOptions | 'help' {
     outputBytes: num('output-bytes', values['output-bytes'], (n) => Number.isSafeInteger(n) && n >= 0, 'a byte count >= 0'),
     outputVia: via,
     credits: num('credits', values.credits, () => true, 'a number') ?? null,
+    latencyMs: num('latency', values.latency, (n) => n >= 0, 'a number of ms >= 0'),
     quiet: values.quiet ?? false,
   };
 }

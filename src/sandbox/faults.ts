@@ -34,6 +34,7 @@ const FAULT_TYPES = new Set([
   'empty_body',
   'html_405',
   'truncate_body',
+  'reshape',
 ]);
 
 /** Checks a fault received as JSON; throws naming the bad field. */
@@ -52,6 +53,18 @@ export function validateFault(f: unknown): RequestFault {
   }
   if (fault.kind.type === 'slow_headers' && !(typeof fault.kind.delayMs === 'number' && fault.kind.delayMs >= 0)) {
     throw new Error(`kind.delayMs: expected a number >= 0, got ${JSON.stringify(fault.kind.delayMs)}`);
+  }
+  if (fault.kind.type === 'reshape') {
+    const { drop, set, status } = fault.kind;
+    if (drop !== undefined && !(Array.isArray(drop) && drop.every((k) => typeof k === 'string'))) {
+      throw new Error(`kind.drop: expected an array of key names, got ${JSON.stringify(drop)}`);
+    }
+    if (set !== undefined && !(set && typeof set === 'object' && !Array.isArray(set))) {
+      throw new Error(`kind.set: expected an object of keys to set, got ${JSON.stringify(set)}`);
+    }
+    if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599)) {
+      throw new Error(`kind.status: expected an HTTP status 100-599, got ${JSON.stringify(status)}`);
+    }
   }
   if (fault.kind.type === 'hold' && fault.kind.maxMs !== undefined && !(typeof fault.kind.maxMs === 'number' && fault.kind.maxMs >= 0)) {
     throw new Error(`kind.maxMs: expected a number >= 0, got ${JSON.stringify(fault.kind.maxMs)}`);

@@ -75,6 +75,8 @@ class SandboxServer implements ControlTarget {
   readonly now: () => number;
   /** whether used-up credits refuse submits (406) */
   private readonly creditsLimited: boolean;
+  private readonly latencyMs: number;
+  private readonly invalidBody: 'reject' | 'fail-later';
 
   readonly table: JobTable;
   private readonly faults = new FaultQueue();
@@ -113,6 +115,16 @@ class SandboxServer implements ControlTarget {
       throw new Error(`credits: expected a finite number or null, got ${JSON.stringify(options.credits)}`);
     }
     this.creditsLimited = credits !== null;
+    const latencyMs = options.latencyMs ?? 0;
+    if (!(typeof latencyMs === 'number' && latencyMs >= 0 && Number.isFinite(latencyMs))) {
+      throw new Error(`latencyMs: expected a number of ms >= 0, got ${JSON.stringify(options.latencyMs)}`);
+    }
+    this.latencyMs = latencyMs;
+    const invalidBody = options.invalidBody ?? 'reject';
+    if (invalidBody !== 'reject' && invalidBody !== 'fail-later') {
+      throw new Error(`invalidBody: expected 'reject' or 'fail-later', got ${JSON.stringify(options.invalidBody)}`);
+    }
+    this.invalidBody = invalidBody;
     const typical = { ...TYPICAL_SECONDS, ...(options.typicalSeconds ?? {}) };
     const msPerSecond = (): number => 1000 * this.timeScale;
     this.table = new JobTable({
@@ -287,6 +299,8 @@ class SandboxServer implements ControlTarget {
     if (rec && handled.requestId !== undefined) rec.requestId = handled.requestId;
     if (!reply) return this.gone(rec); // the client or the sandbox went away during a v1 run
 
+    // a real server's round trip: the request is handled, its answer not yet received
+    if (this.latencyMs > 0 && listener === 'api' && route.endpoint !== 'output' && !(await this.wait(this.latencyMs, res))) return this.gone(rec);
     if (fault?.type === 'slow_headers' && !(await this.wait(fault.delayMs, res))) return this.gone(rec);
     if (fault?.type === 'hold') {
       const info: HeldRequest = {
@@ -306,6 +320,7 @@ class SandboxServer implements ControlTarget {
     }
     if (fault?.type === 'http') return this.send(req, res, rec, this.httpFault(fault));
     if (fault?.type === 'reset_after') return this.destroy(req);
+    if (fault?.type === 'reshape') return this.send(req, res, rec, reshaped(reply, fault));
     if (fault?.type === 'malformed_json') {
       return this.send(req, res, rec, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"status": "COMPLETED", "output": ') });
     }
@@ -394,7 +409,7 @@ class SandboxServer implements ControlTarget {
   }
 
   /** Shared checks of submit and v1: the payload, or the error reply. */
-  private payloadOf(req: IncomingMessage, model: string, body: Buffer): { payload: Record<string, unknown> } | { error: Reply } {
+  private payloadOf(req: IncomingMessage, model: string, body: Buffer): { payload: Record<string, unknown>; invalid?: string } | { error: Reply } {
     if (this.unknownModels.has(model)) return { error: errorReply(404, 'Model not found') };
     if (this.retiredModels.has(model)) return { error: errorReply(410, `Model ${model} has been retired`) };
     if (!isJsonContentType(req.headers['content-type'])) return { error: errorReply(406, 'Invalid content type') };
@@ -408,16 +423,22 @@ class SandboxServer implements ControlTarget {
       const got = Array.isArray(payload) ? 'an array' : payload === null ? 'null' : typeof payload;
       return { error: errorReply(400, `Request body must be a JSON object, got ${got}`) };
     }
-    const missing = missingRequiredField(model, payload as Record<string, unknown>);
-    if (missing) return { error: errorReply(400, `Missing required field: ${missing}`) };
     if (this.creditsLimited && this.table.credits <= 0) return { error: errorReply(406, 'Insufficient credits') };
+    const missing = missingRequiredField(model, payload as Record<string, unknown>);
+    if (missing) {
+      const error = `Missing required field: ${missing}`;
+      if (this.invalidBody === 'reject') return { error: errorReply(400, error) };
+      return { payload: payload as Record<string, unknown>, invalid: error };
+    }
     return { payload: payload as Record<string, unknown> };
   }
 
   private submit(req: IncomingMessage, model: string, body: Buffer, now: number, handled: Handled): Reply {
     const checked = this.payloadOf(req, model, body);
     if ('error' in checked) return checked.error;
-    const job = this.table.create(model, checked.payload, this.scripts.take(model), now);
+    // accepted though invalid ('fail-later'): billed, and FAILED naming the field once it ran
+    const script = checked.invalid !== undefined ? { outcome: 'fail' as const, error: checked.invalid } : this.scripts.take(model);
+    const job = this.table.create(model, checked.payload, script, now);
     const id = job.requestId;
     handled.requestId = id;
     return json(200, {
@@ -478,6 +499,7 @@ class SandboxServer implements ControlTarget {
   private async runSync(req: IncomingMessage, res: ServerResponse, model: string, body: Buffer): Promise<Reply | undefined> {
     const checked = this.payloadOf(req, model, body);
     if ('error' in checked) return checked.error;
+    if (checked.invalid !== undefined) return errorReply(400, checked.invalid); // v1 answers at once
     const seconds = this.table.sampleSeconds(model);
     if (!(await this.wait(seconds * 1000 * this.timeScale, res))) return undefined;
     const { cost, remainingCredits } = this.table.charge(seconds);
@@ -573,6 +595,22 @@ class SandboxServer implements ControlTarget {
       res.once('close', onClose);
     });
   }
+}
+
+/** A JSON answer changed by a `reshape` fault (an answer that is not JSON goes out unchanged). */
+function reshaped(reply: Reply, fault: Extract<FaultKind, { type: 'reshape' }>): Reply {
+  if (!Buffer.isBuffer(reply.body)) return reply;
+  let value: unknown;
+  try {
+    value = JSON.parse(reply.body.toString('utf8'));
+  } catch {
+    return reply;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return reply;
+  const obj = { ...(value as Record<string, unknown>) };
+  for (const key of fault.drop ?? []) delete obj[key];
+  Object.assign(obj, fault.set ?? {});
+  return { status: fault.status ?? reply.status, headers: reply.headers, body: Buffer.from(JSON.stringify(obj)) };
 }
 
 /** What handling a request did, for the recorder and for holds. */

@@ -21,6 +21,17 @@ export interface SandboxOptions {
    * answered 406 "Insufficient credits" (no job). Default null: 1000 reported, never refused.
    */
   credits?: number | null;
+  /**
+   * Every API answer (not output files, not the control API) leaves this many ms after the request
+   * was handled, like a real server's round trip: a submit's job exists while its answer is on the
+   * wire. Default 0.
+   */
+  latencyMs?: number;
+  /**
+   * A submit missing a required field: 'reject' (default) answers 400 and creates no job; 'fail-later'
+   * accepts it (200, billed) and the job ends FAILED naming the field, as some Segmind endpoints do.
+   */
+  invalidBody?: 'reject' | 'fail-later';
   /** accepted x-api-key values; default ['SG_sandbox'] */
   apiKeys?: string[];
   /** multiplies every API-time duration (job run times, retention, rate window); default 1 */
@@ -137,7 +148,10 @@ export interface RequestFault {
     | { type: 'malformed_json' } // 200, content-type json, body not JSON
     | { type: 'empty_body' } // 200 with an empty body
     | { type: 'html_405' } // 405 with an HTML page
-    | { type: 'truncate_body'; afterBytes?: number }; // output only: send headers with full length, then destroy midway
+    | { type: 'truncate_body'; afterBytes?: number } // output only: send headers with full length, then destroy midway
+    // handle the request, then change its JSON answer: drop keys, set keys, another HTTP status
+    // (e.g. a submit answer without URLs, or a result answer still PROCESSING)
+    | { type: 'reshape'; drop?: string[]; set?: Record<string, unknown>; status?: number };
 }
 
 /** Scripted behaviour for the next submitted job(s). */

@@ -139,6 +139,60 @@ describe('sandbox: a request on the wire', () => {
   });
 });
 
+describe('sandbox: answers as a real server gives them', () => {
+  let sb: Sandbox | undefined;
+  afterEach(async () => {
+    await sb?.close();
+    sb = undefined;
+  });
+
+  it('latencyMs: the job exists while its answer is still on the wire', async () => {
+    sb = await startSandbox({ timeScale: 0.001, latencyMs: 60_000 });
+    const abort = new AbortController();
+    const pending = request(`${sb.url}/v2/sadtalker`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(SADTALKER), signal: abort.signal });
+    await until(() => sb!.jobs.size === 1, 'the job to be created');
+    assert.equal(sb.requests[0].status, 0, 'no answer yet');
+    abort.abort();
+    await assert.rejects(pending);
+    assert.equal(sb.jobs.size, 1);
+    // the control API does not wait
+    assert.equal((await get(`${sb.url}/__sandbox/info`, {})).status, 200);
+    await assert.rejects(startSandbox({ latencyMs: -1 }), /latencyMs: expected a number of ms >= 0, got -1/);
+  });
+
+  it("invalidBody 'fail-later': an incomplete body is accepted, billed, and its job FAILS naming the field", async () => {
+    sb = await startSandbox({ timeScale: 0.001, durationSigma: 0, invalidBody: 'fail-later' });
+    sb.scriptJob({ outcome: 'never' }); // for the next valid submit: an invalid one does not use it up
+    const res = await post(`${sb.url}/v2/sadtalker`, { input_image: 'https://example.com/a.png' });
+    assert.equal(res.status, 200);
+    assert.equal(sb.jobs.get(res.json.request_id)?.outcome, 'fail');
+    const later = await get(res.json.status_url);
+    await until(() => sb!.jobs.get(res.json.request_id)!.doneAt <= Date.now(), 'the job to end');
+    const failed = await get(res.json.status_url);
+    assert.ok(['QUEUED', 'PROCESSING', 'FAILED'].includes(later.json.status));
+    assert.deepEqual([failed.status, failed.json.status, failed.json.error], [422, 'FAILED', 'Missing required field: input_audio']);
+    assert.equal((await post(`${sb.url}/v1/sadtalker`, { input_image: 'x' })).status, 400, 'v1 answers at once');
+    const valid = await post(`${sb.url}/v2/sadtalker`, SADTALKER);
+    assert.equal(sb.jobs.get(valid.json.request_id)?.outcome, 'never');
+  });
+
+  it('reshape: a submit answer without URLs, a result still PROCESSING', async () => {
+    sb = await startSandbox({ timeScale: 0.001 });
+    sb.fault({ endpoint: 'submit', kind: { type: 'reshape', drop: ['status_url', 'response_url', 'poll_url'] } });
+    const res = await post(`${sb.url}/v2/sadtalker`, SADTALKER);
+    assert.deepEqual(res.json, { request_id: res.json.request_id, status: 'QUEUED' });
+    assert.ok(sb.jobs.has(res.json.request_id), 'the job exists');
+    sb.fault({ endpoint: 'result', kind: { type: 'reshape', drop: ['output', 'video'], set: { status: 'PROCESSING' } } });
+    sb.fault({ endpoint: 'status', kind: { type: 'reshape', status: 503, set: { error: 'busy' } } });
+    const result = await get(`${sb.url}/v2/requests/${res.json.request_id}`);
+    assert.equal(result.json.status, 'PROCESSING');
+    assert.equal(result.json.output, undefined);
+    const status = await get(`${sb.url}/v2/requests/${res.json.request_id}/status`);
+    assert.deepEqual([status.status, status.json.error], [503, 'busy']);
+    assert.match((await post(`${sb.url}/__sandbox/faults`, { kind: { type: 'reshape', drop: 'x' } }, NO_KEY)).json.error, /kind\.drop/);
+  });
+});
+
 describe('sandbox: account', () => {
   let sb: Sandbox | undefined;
   afterEach(async () => {
