@@ -71,34 +71,36 @@ export function compileSchedule(prior: Prior, opts: ScheduleOptions = DEFAULT_SC
         ])
       : (t: number) => lognormalHazard(t, m, sigma);
   const logMin = Math.log(opts.minInterval);
+  // The rule at the middle of the interval it defines: solve d = F(elapsed + d/2).
+  // (F at the start would overshoot the first poll far past the point where jobs start finishing.)
+  // Defined once here, not per call: the simulator calls the schedule millions of times.
+  const rule = (elapsed: number, d: number): number => {
+    const h = hazard(elapsed + d / 2);
+    return h > 0 ? scale / Math.sqrt(h) : Infinity;
+  };
+  const clamp = (upper: number, d: number): number => Math.min(upper, Math.max(opts.minInterval, d));
   return (elapsed: number) => {
     // maxInterval bounds the wait once jobs may be finishing; before the median the rule alone decides
     // (the first poll of a 5-minute model may rightly come after 3 minutes).
     const upper = Math.max(opts.maxInterval, m - elapsed);
-    // The rule at the middle of the interval it defines: solve d = F(elapsed + d/2).
-    // (F at the start would overshoot the first poll far past the point where jobs start finishing.)
-    const rule = (d: number) => {
-      const h = hazard(elapsed + d / 2);
-      return h > 0 ? scale / Math.sqrt(h) : Infinity;
-    };
-    const clamp = (d: number) => Math.min(upper, Math.max(opts.minInterval, d));
     // Where the rule changes slowly (everywhere but before the first poll) plain iteration converges
     // in a few steps; otherwise fall back to bisection.
-    let d = clamp(rule(0));
+    let d = clamp(upper, rule(elapsed, 0));
     for (let i = 0; i < 5; i++) {
-      const next = clamp(rule(d));
+      const next = clamp(upper, rule(elapsed, d));
       if (Math.abs(next - d) <= 1e-3 * d) return next;
       d = next;
     }
-    const excess = (x: number) => rule(x) - x; // > 0: x is too short
-    if (excess(opts.minInterval) <= 0) return opts.minInterval;
-    if (excess(upper) >= 0) return upper;
+    // excess > 0: x is too short
+    if (rule(elapsed, opts.minInterval) - opts.minInterval <= 0) return opts.minInterval;
+    if (rule(elapsed, upper) - upper >= 0) return upper;
     // bisection on a log scale: 14 halvings give well under 0.1 % precision on [1 s, a few minutes]
     let lo = logMin;
     let hi = Math.log(upper);
     for (let i = 0; i < 14; i++) {
       const mid = (lo + hi) / 2;
-      if (excess(Math.exp(mid)) > 0) lo = mid;
+      const x = Math.exp(mid);
+      if (rule(elapsed, x) - x > 0) lo = mid;
       else hi = mid;
     }
     return Math.exp((lo + hi) / 2);

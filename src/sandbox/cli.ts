@@ -10,6 +10,8 @@ const HELP = `Usage: segmind-sandbox [options]
   --host <host>          listen address (default 127.0.0.1)
   --port <n>             API port (default 8990; 0 = any free port)
   --files-port <n>       port of the output files origin (default 0 = any free port)
+  --files-host <host>    address of the output files origin (default 127.0.0.2 when the
+                         host is 127.0.0.1 and the system allows it, else the host)
   --key <key>            accepted x-api-key; repeatable (default SG_sandbox)
   --time-scale <x>       multiplies every API-time duration (default 1; 0.01 = 100x faster)
   --rpm <n>              requests per minute per key (default unlimited)
@@ -18,6 +20,8 @@ const HELP = `Usage: segmind-sandbox [options]
   --seed <n>             seed of job durations (default 1)
   --output-bytes <n>     size of the served output (sample MP4 padded with zeros)
   --output-via <where>   files | api | api-redirect (default files)
+  --credits <n>          account credits; submits once they are used up get 406 (default unlimited)
+  --latency <ms>         every API answer leaves this long after its request was handled (default 0)
   --quiet                do not log requests
   -h, --help             this text`;
 
@@ -35,6 +39,9 @@ export function optionsFromArgs(argv: string[]): SandboxOptions | 'help' {
       host: { type: 'string' },
       port: { type: 'string' },
       'files-port': { type: 'string' },
+      'files-host': { type: 'string' },
+      credits: { type: 'string' },
+      latency: { type: 'string' },
       key: { type: 'string', multiple: true },
       'time-scale': { type: 'string' },
       rpm: { type: 'string' },
@@ -58,6 +65,7 @@ export function optionsFromArgs(argv: string[]): SandboxOptions | 'help' {
     host: values.host ?? '127.0.0.1',
     port: num('port', values.port, port, 'a port 0-65535') ?? 8990,
     filesPort: num('files-port', values['files-port'], port, 'a port 0-65535') ?? 0,
+    filesHost: values['files-host'],
     apiKeys: values.key && values.key.length > 0 ? values.key : ['SG_sandbox'],
     timeScale: num('time-scale', values['time-scale'], (n) => n > 0, 'a number > 0'),
     rateLimitPerMinute: num('rpm', values.rpm, (n) => Number.isInteger(n) && n > 0, 'a positive integer') ?? null,
@@ -66,6 +74,8 @@ export function optionsFromArgs(argv: string[]): SandboxOptions | 'help' {
     seed: num('seed', values.seed, Number.isInteger, 'an integer'),
     outputBytes: num('output-bytes', values['output-bytes'], (n) => Number.isSafeInteger(n) && n >= 0, 'a byte count >= 0'),
     outputVia: via,
+    credits: num('credits', values.credits, () => true, 'a number') ?? null,
+    latencyMs: num('latency', values.latency, (n) => n >= 0, 'a number of ms >= 0'),
     quiet: values.quiet ?? false,
   };
 }

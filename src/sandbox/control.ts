@@ -9,16 +9,23 @@
 //   DELETE /__sandbox/faults                     drop queued faults
 //   POST   /__sandbox/jobs      JobScript        script the next job(s)
 //   GET    /__sandbox/jobs                       jobs with their current status
+//   GET    /__sandbox/held[?wait=N&timeoutMs=T]  answers a `hold` fault holds back; with wait, answers
+//                                                once N are held (or after T ms, default 30000)
+//   POST   /__sandbox/release  [ReleaseFilter]  send held answers ({requestId, endpoint, model}; all
+//                                                without one): {released}
 //   POST   /__sandbox/rate-limit {perMinute}     change the limit (null = none)
-//   POST   /__sandbox/reset     [{jobs:false}]   forget faults, scripts, requests, rate windows and,
-//                                                unless jobs is false, jobs and uploads
+//   POST   /__sandbox/reset     [{jobs:false}]   forget faults, scripts, requests, rate windows, release
+//                                                held answers and, unless jobs is false, jobs and uploads
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateFault, validateJobScript } from './faults';
 import type { JobTable } from './jobs';
 import type { Recorder, RecordFilter } from './recorder';
 import { readBody } from './reply';
-import type { JobScript, RecordedRequest, RequestFault } from './types';
+import type { HeldRequest, JobScript, RecordedRequest, ReleaseFilter, RequestFault } from './types';
+
+/** Longest a GET /held?wait= long poll waits by default. */
+const HELD_WAIT_MS = 30_000;
 
 export interface ControlTarget {
   url: string;
@@ -35,6 +42,44 @@ export interface ControlTarget {
   setRateLimit(perMinute: number | null): void;
   reset(options?: { jobs?: boolean }): void;
   outputUrl(id: string): string;
+  now(): number;
+  held(): HeldRequest[];
+  whenHeld(count: number, signal?: AbortSignal): Promise<HeldRequest[]>;
+  release(filter?: ReleaseFilter): number;
+}
+
+function releaseFilterOf(body: unknown): ReleaseFilter {
+  if (body === undefined) return {};
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error(`release: expected an object, got ${JSON.stringify(body)}`);
+  const f: ReleaseFilter = {};
+  for (const key of ['requestId', 'endpoint', 'model'] as const) {
+    const v = (body as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new Error(`${key}: expected a string, got ${JSON.stringify(v)}`);
+    (f as Record<string, string>)[key] = v;
+  }
+  return f;
+}
+
+/** Long poll: the held answers once `count` are held, or those held when `ms` ran out or the client left. */
+async function heldAfterWait(sb: ControlTarget, res: ServerResponse, count: number, ms: number): Promise<HeldRequest[]> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), ms);
+  const onClose = (): void => stop.abort();
+  res.once('close', onClose);
+  try {
+    return await sb.whenHeld(count, stop.signal);
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+  }
+}
+
+function nonNegativeInt(name: string, value: string | null, fallback: number): number {
+  if (value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected an integer >= 0, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
@@ -100,7 +145,7 @@ export async function handleControl(sb: ControlTarget, req: IncomingMessage, res
         sb.scriptJob(validateJobScript(body));
         return send(res, 200, { ok: true });
       case 'GET /jobs': {
-        const now = Date.now();
+        const now = sb.now();
         const jobs = [...sb.table.jobs.values()].map((job) => {
           const phase = sb.table.phase(job, now);
           return {
@@ -114,11 +159,20 @@ export async function handleControl(sb: ControlTarget, req: IncomingMessage, res
             outcome: job.outcome,
             error: job.error,
             expired: sb.table.expired(job, now),
+            cost: job.cost,
             status: phase.kind === 'running' ? phase.status : phase.kind === 'completed' ? 'COMPLETED' : 'FAILED',
           };
         });
         return send(res, 200, jobs);
       }
+      case 'GET /held': {
+        const p = new URLSearchParams(query);
+        const wait = nonNegativeInt('wait', p.get('wait'), 0);
+        if (wait === 0) return send(res, 200, sb.held());
+        return send(res, 200, await heldAfterWait(sb, res, wait, nonNegativeInt('timeoutMs', p.get('timeoutMs'), HELD_WAIT_MS)));
+      }
+      case 'POST /release':
+        return send(res, 200, { released: sb.release(releaseFilterOf(body)) });
       case 'POST /rate-limit': {
         const perMinute = (body as { perMinute?: unknown } | undefined)?.perMinute;
         if (perMinute !== null && typeof perMinute !== 'number') {

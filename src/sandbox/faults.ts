@@ -29,11 +29,13 @@ const FAULT_TYPES = new Set([
   'reset_before',
   'reset_after',
   'slow_headers',
+  'hold',
   'malformed_json',
   'empty_body',
   'html_405',
   'truncate_body',
   'endless_body',
+  'reshape',
 ]);
 
 /** Checks a fault received as JSON; throws naming the bad field. */
@@ -47,6 +49,9 @@ export function validateFault(f: unknown): RequestFault {
   if (fault.kind.type === 'http' && !(Number.isInteger(fault.kind.status) && fault.kind.status >= 100 && fault.kind.status <= 599)) {
     throw new Error(`kind.status: expected an HTTP status 100-599, got ${JSON.stringify(fault.kind.status)}`);
   }
+  if (fault.kind.type === 'http' && fault.kind.afterHandling !== undefined && typeof fault.kind.afterHandling !== 'boolean') {
+    throw new Error(`kind.afterHandling: expected true or false, got ${JSON.stringify(fault.kind.afterHandling)}`);
+  }
   if (fault.kind.type === 'slow_headers' && !(typeof fault.kind.delayMs === 'number' && fault.kind.delayMs >= 0)) {
     throw new Error(`kind.delayMs: expected a number >= 0, got ${JSON.stringify(fault.kind.delayMs)}`);
   }
@@ -58,6 +63,21 @@ export function validateFault(f: unknown): RequestFault {
     if (intervalMs !== undefined && !(typeof intervalMs === 'number' && intervalMs >= 0)) {
       throw new Error(`kind.intervalMs: expected a number >= 0, got ${JSON.stringify(intervalMs)}`);
     }
+  }
+  if (fault.kind.type === 'reshape') {
+    const { drop, set, status } = fault.kind;
+    if (drop !== undefined && !(Array.isArray(drop) && drop.every((k) => typeof k === 'string'))) {
+      throw new Error(`kind.drop: expected an array of key names, got ${JSON.stringify(drop)}`);
+    }
+    if (set !== undefined && !(set && typeof set === 'object' && !Array.isArray(set))) {
+      throw new Error(`kind.set: expected an object of keys to set, got ${JSON.stringify(set)}`);
+    }
+    if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599)) {
+      throw new Error(`kind.status: expected an HTTP status 100-599, got ${JSON.stringify(status)}`);
+    }
+  }
+  if (fault.kind.type === 'hold' && fault.kind.maxMs !== undefined && !(typeof fault.kind.maxMs === 'number' && fault.kind.maxMs >= 0)) {
+    throw new Error(`kind.maxMs: expected a number >= 0, got ${JSON.stringify(fault.kind.maxMs)}`);
   }
   return { ...fault, times: parseTimes(fault.times) };
 }

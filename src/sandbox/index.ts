@@ -3,8 +3,10 @@ export { startSandbox } from './server';
 export { REQUIRED_FIELDS, TYPICAL_SECONDS } from './models';
 export type {
   Endpoint,
+  HeldRequest,
   JobScript,
   RecordedRequest,
+  ReleaseFilter,
   RequestFault,
   Sandbox,
   SandboxJob,

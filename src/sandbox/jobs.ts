@@ -6,7 +6,7 @@ import type { JobScript, SandboxJob } from './types';
 
 /** Fraction of a job's run time it spends QUEUED before PROCESSING. */
 const QUEUED_FRACTION = 0.1;
-/** Sandbox credits at start; every submitted job's cost is taken from it. */
+/** Sandbox credits at start unless configured; every submitted job's cost is taken from them. */
 const START_CREDITS = 1000;
 /** Sandbox price per API second of run time. */
 const COST_PER_SECOND = 0.0016;
@@ -55,6 +55,8 @@ export interface JobTableOptions {
   /** ms per API second: 1000 * timeScale */
   msPerSecond: () => number;
   retentionSeconds: () => number;
+  /** credits at start; default 1000 */
+  startCredits?: number;
 }
 
 /** Output files outlive status and result, as Segmind's CDN keeps them about 7 days. */
@@ -65,10 +67,16 @@ export class JobTable {
   /** request id -> when its output file exists (ms since epoch); kept past the job's retention */
   private readonly outputs = new Map<string, { readyAt: number; submittedAt: number }>();
   private rand: () => number;
-  private credits = START_CREDITS;
+  private left: number;
 
   constructor(private readonly opts: JobTableOptions) {
     this.rand = seededRandom(opts.seed);
+    this.left = opts.startCredits ?? START_CREDITS;
+  }
+
+  /** credits left */
+  get credits(): number {
+    return this.left;
   }
 
   /** Run time in API seconds: lognormal with median `typical`, clamped to 0.2x-5x. */
@@ -128,8 +136,8 @@ export class JobTable {
   /** Takes the price of a run from the sandbox's credits. */
   charge(seconds: number): { cost: number; remainingCredits: number } {
     const cost = Number.isFinite(seconds) ? round(seconds * COST_PER_SECOND, 4) : 0;
-    this.credits = round(this.credits - cost, 4);
-    return { cost, remainingCredits: this.credits };
+    this.left = round(this.left - cost, 4);
+    return { cost, remainingCredits: this.left };
   }
 
   /** The job if it exists and is within retention. */
@@ -178,7 +186,7 @@ export class JobTable {
   }
 
   clear(): void {
-    this.credits = START_CREDITS;
+    this.left = this.opts.startCredits ?? START_CREDITS;
     this.jobs.clear();
     this.outputs.clear();
   }

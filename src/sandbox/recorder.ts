@@ -15,6 +15,7 @@ export class Recorder {
   constructor(
     public enabled: boolean,
     private readonly isValidKey: (key: string) => boolean,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Starts a record for an arriving request; the caller fills in body and status. Null when disabled. */
@@ -35,7 +36,7 @@ export class Recorder {
     const keyText = Array.isArray(key) ? key[0] : key;
     const rec: RecordedRequest = {
       seq: ++this.seq,
-      time: Date.now(),
+      time: this.now(),
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       endpoint,

@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo, Socket } from 'node:net';
 import { handleControl, type ControlTarget } from './control';
 import { FaultQueue, JobScriptQueue, type FaultKind } from './faults';
+import { HoldTable } from './holds';
 import { JobTable, type JobRecord } from './jobs';
 import { DEFAULT_TYPICAL_SECONDS, TYPICAL_SECONDS, missingRequiredField } from './models';
 import { OutputSource, sampleMp4 } from './output';
@@ -13,7 +14,7 @@ import { SlidingWindowLimiter } from './ratelimit';
 import { Recorder, type RecordFilter } from './recorder';
 import { routeApi, routeFiles, type Route } from './routes';
 import { BodyTooLarge, errorReply, html405, isJsonContentType, json, readBody, type Reply } from './reply';
-import type { JobScript, RecordedRequest, RequestFault, Sandbox, SandboxJob, SandboxOptions } from './types';
+import type { HeldRequest, JobScript, RecordedRequest, ReleaseFilter, RequestFault, Sandbox, SandboxJob, SandboxOptions } from './types';
 import { AssetStore, parseDataUrl } from './uploads';
 
 /** Largest request body accepted (uploads carry whole media files as data URLs). */
@@ -30,6 +31,9 @@ function urlHost(host: string): string {
 function headerText(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** Segmind's outputs come from another host than its API: on loopback, 127.0.0.2 stands for it. */
+const DEFAULT_FILES_HOST: Record<string, string> = { '127.0.0.1': '127.0.0.2' };
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,6 +71,12 @@ class SandboxServer implements ControlTarget {
   private readonly uploadAnswerKey: 'urls' | 'file_urls' | 'both';
   private readonly quiet: boolean;
   private readonly output: OutputSource;
+  /** the sandbox clock (ms since epoch) */
+  readonly now: () => number;
+  /** whether used-up credits refuse submits (406) */
+  private readonly creditsLimited: boolean;
+  private readonly latencyMs: number;
+  private readonly invalidBody: 'reject' | 'fail-later';
 
   readonly table: JobTable;
   private readonly faults = new FaultQueue();
@@ -74,6 +84,9 @@ class SandboxServer implements ControlTarget {
   private readonly limiter: SlidingWindowLimiter;
   readonly recorder: Recorder;
   private readonly assets = new AssetStore();
+  private readonly holds = new HoldTable();
+  /** numbers held requests when recording is off */
+  private holdSeq = 0;
 
   private readonly api = createTrackedServer((req, res) => this.onApi(req, res));
   private readonly files = createTrackedServer((req, res) => this.onFiles(req, res));
@@ -96,6 +109,22 @@ class SandboxServer implements ControlTarget {
     this.uploadAnswerKey = options.uploadAnswerKey ?? 'both';
     this.quiet = options.quiet ?? true;
     this.output = new OutputSource(options.output ?? sampleMp4(), options.outputBytes);
+    this.now = options.clock ?? Date.now;
+    const credits = options.credits ?? null;
+    if (credits !== null && !(typeof credits === 'number' && Number.isFinite(credits))) {
+      throw new Error(`credits: expected a finite number or null, got ${JSON.stringify(options.credits)}`);
+    }
+    this.creditsLimited = credits !== null;
+    const latencyMs = options.latencyMs ?? 0;
+    if (!(typeof latencyMs === 'number' && latencyMs >= 0 && Number.isFinite(latencyMs))) {
+      throw new Error(`latencyMs: expected a number of ms >= 0, got ${JSON.stringify(options.latencyMs)}`);
+    }
+    this.latencyMs = latencyMs;
+    const invalidBody = options.invalidBody ?? 'reject';
+    if (invalidBody !== 'reject' && invalidBody !== 'fail-later') {
+      throw new Error(`invalidBody: expected 'reject' or 'fail-later', got ${JSON.stringify(options.invalidBody)}`);
+    }
+    this.invalidBody = invalidBody;
     const typical = { ...TYPICAL_SECONDS, ...(options.typicalSeconds ?? {}) };
     const msPerSecond = (): number => 1000 * this.timeScale;
     this.table = new JobTable({
@@ -104,20 +133,30 @@ class SandboxServer implements ControlTarget {
       seed: options.seed ?? 1,
       msPerSecond,
       retentionSeconds: () => this.retentionSeconds,
+      startCredits: credits ?? undefined,
     });
     this.limiter = new SlidingWindowLimiter(null, () => 60 * msPerSecond());
     this.limiter.set(options.rateLimitPerMinute ?? null);
-    this.recorder = new Recorder(options.record ?? true, (key) => this.keySet.has(key));
+    this.recorder = new Recorder(options.record ?? true, (key) => this.keySet.has(key), this.now);
   }
 
   async start(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
     const apiPort = await listen(this.api.server, this.options.port ?? 0, host);
     try {
-      const filesPort = await listen(this.files.server, this.options.filesPort ?? 0, host);
+      let filesHost = this.options.filesHost ?? DEFAULT_FILES_HOST[host] ?? host;
+      let filesPort: number;
+      try {
+        filesPort = await listen(this.files.server, this.options.filesPort ?? 0, filesHost);
+      } catch (err) {
+        // a system that routes only 127.0.0.1 to loopback (macOS): another port is still another origin
+        if (this.options.filesHost !== undefined || filesHost === host || (err as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw err;
+        filesHost = host;
+        filesPort = await listen(this.files.server, this.options.filesPort ?? 0, filesHost);
+      }
       this.url = `http://${urlHost(host)}:${apiPort}`;
       this.uploadUrl = `${this.url}/upload-asset`;
-      this.filesUrl = `http://${urlHost(host)}:${filesPort}`;
+      this.filesUrl = `http://${urlHost(filesHost)}:${filesPort}`;
     } catch (err) {
       this.api.server.close();
       throw err;
@@ -144,7 +183,7 @@ class SandboxServer implements ControlTarget {
 
   /** Finishes every running job now (or those of `ids`); see JobTable.finishNow. */
   finishJobs(ids?: Iterable<string>): number {
-    return this.table.finishNow(Date.now(), ids);
+    return this.table.finishNow(this.now(), ids);
   }
 
   clearFaults(): void {
@@ -160,6 +199,7 @@ class SandboxServer implements ControlTarget {
   }
 
   reset(options: { jobs?: boolean } = {}): void {
+    this.holds.release();
     this.faults.clear();
     this.scripts.clear();
     this.recorder.clear();
@@ -174,9 +214,22 @@ class SandboxServer implements ControlTarget {
     return this.recorder.count(filter);
   }
 
+  held(): HeldRequest[] {
+    return this.holds.list();
+  }
+
+  whenHeld(count = 1, signal?: AbortSignal): Promise<HeldRequest[]> {
+    return this.holds.whenHeld(count, signal);
+  }
+
+  release(filter?: ReleaseFilter): number {
+    return this.holds.release(filter);
+  }
+
   close(): Promise<void> {
     if (!this.closed) {
       for (const cancel of [...this.waits]) cancel();
+      this.holds.cancelAll();
       const closeOne = ({ server, sockets }: { server: Server; sockets: Set<Socket> }): Promise<void> =>
         new Promise((resolve) => {
           server.close(() => resolve());
@@ -242,13 +295,37 @@ class SandboxServer implements ControlTarget {
       const early = this.faultBeforeHandling(fault);
       if (early === 'destroy') return this.destroy(req);
       if (early) return this.send(req, res, rec, early);
-      if (fault.type === 'slow_headers' && !(await this.wait(fault.delayMs, res))) return;
     }
 
-    const reply = await this.answer(req, res, listener, route, body);
-    if (!reply) return; // the client or the sandbox went away during a v1 run
+    // Handled as soon as the body is read, as a real server does: a submit creates (and bills) its
+    // job whether or not the client stays for the answer. Faults below only change the answer.
+    const handled: Handled = {};
+    const reply = await this.answer(req, res, listener, route, body, handled);
+    if (rec && handled.requestId !== undefined) rec.requestId = handled.requestId;
+    if (!reply) return this.gone(rec); // the client or the sandbox went away during a v1 run
 
+    // a real server's round trip: the request is handled, its answer not yet received
+    if (this.latencyMs > 0 && listener === 'api' && route.endpoint !== 'output' && !(await this.wait(this.latencyMs, res))) return this.gone(rec);
+    if (fault?.type === 'slow_headers' && !(await this.wait(fault.delayMs, res))) return this.gone(rec);
+    if (fault?.type === 'hold') {
+      const info: HeldRequest = {
+        seq: rec?.seq ?? ++this.holdSeq,
+        endpoint: route.endpoint,
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        since: this.now(),
+      };
+      if (route.model !== undefined) info.model = route.model;
+      const requestId = handled.requestId ?? route.requestId;
+      if (requestId !== undefined) info.requestId = requestId;
+      if (rec) rec.held = true;
+      const answer = await this.holds.hold(info, res, fault.maxMs);
+      if (rec) delete rec.held;
+      if (!answer) return this.gone(rec);
+    }
+    if (fault?.type === 'http') return this.send(req, res, rec, this.httpFault(fault));
     if (fault?.type === 'reset_after') return this.destroy(req);
+    if (fault?.type === 'reshape') return this.send(req, res, rec, reshaped(reply, fault));
     if (fault?.type === 'malformed_json') {
       return this.send(req, res, rec, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"status": "COMPLETED", "output": ') });
     }
@@ -268,30 +345,21 @@ class SandboxServer implements ControlTarget {
     this.send(req, res, rec, reply);
   }
 
+  /** No answer went out: the client went away (or the sandbox closed) first. */
+  private gone(rec: RecordedRequest | null): void {
+    if (rec && rec.status === 0) rec.clientGone = true;
+  }
+
   /** Faults answered without handling the request (a submit creates no job). */
   private faultBeforeHandling(fault: FaultKind): Reply | 'destroy' | undefined {
     switch (fault.type) {
       case 'reset_before':
         return 'destroy';
-      case 'http': {
-        const headers = { ...(fault.headers ?? {}) };
-        const lower = Object.keys(headers).map((h) => h.toLowerCase());
-        let body: Buffer;
-        if (fault.body === undefined) {
-          body = fault.status === 204 || fault.status === 304 ? EMPTY : Buffer.from(JSON.stringify({ error: `Sandbox fault: HTTP ${fault.status}` }));
-          if (body.length && !lower.includes('content-type')) headers['content-type'] = 'application/json';
-        } else if (typeof fault.body === 'string' || Buffer.isBuffer(fault.body)) {
-          body = Buffer.from(fault.body as string);
-          if (!lower.includes('content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
-        } else {
-          body = Buffer.from(JSON.stringify(fault.body));
-          if (!lower.includes('content-type')) headers['content-type'] = 'application/json';
-        }
-        return { status: fault.status, headers, body };
-      }
+      case 'http':
+        return fault.afterHandling ? undefined : this.httpFault(fault);
       case 'rate_limit': {
         const resetMs = (fault.resetInSeconds ?? 60) * 1000 * this.timeScale;
-        const headers: Record<string, string> = { 'x-rate-limit-reset-at-utc': new Date(Date.now() + resetMs).toISOString() };
+        const headers: Record<string, string> = { 'x-rate-limit-reset-at-utc': new Date(this.now() + resetMs).toISOString() };
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
         return errorReply(429, 'Rate limit exceeded', headers);
       }
@@ -302,11 +370,29 @@ class SandboxServer implements ControlTarget {
     }
   }
 
+  /** The answer of an `http` fault. */
+  private httpFault(fault: Extract<FaultKind, { type: 'http' }>): Reply {
+    const headers = { ...(fault.headers ?? {}) };
+    const lower = Object.keys(headers).map((h) => h.toLowerCase());
+    let body: Buffer;
+    if (fault.body === undefined) {
+      body = fault.status === 204 || fault.status === 304 ? EMPTY : Buffer.from(JSON.stringify({ error: `Sandbox fault: HTTP ${fault.status}` }));
+      if (body.length && !lower.includes('content-type')) headers['content-type'] = 'application/json';
+    } else if (typeof fault.body === 'string' || Buffer.isBuffer(fault.body)) {
+      body = Buffer.from(fault.body as string);
+      if (!lower.includes('content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
+    } else {
+      body = Buffer.from(JSON.stringify(fault.body));
+      if (!lower.includes('content-type')) headers['content-type'] = 'application/json';
+    }
+    return { status: fault.status, headers, body };
+  }
+
   /** The normal answer to a request: routing, auth, rate limit, then the endpoint. */
-  private async answer(req: IncomingMessage, res: ServerResponse, listener: 'api' | 'files', route: Route, body: Buffer): Promise<Reply | undefined> {
+  private async answer(req: IncomingMessage, res: ServerResponse, listener: 'api' | 'files', route: Route, body: Buffer, handled: Handled): Promise<Reply | undefined> {
     if (route.notFound) return errorReply(404, 'Not found');
     if (!route.methods.includes(req.method ?? '')) return html405();
-    const now = Date.now();
+    const now = this.now();
 
     if (route.endpoint === 'output') return this.outputFile(listener, route.requestId ?? '', now);
     if (route.asset !== undefined) return this.assetFile(route.asset);
@@ -319,7 +405,7 @@ class SandboxServer implements ControlTarget {
 
     switch (route.endpoint) {
       case 'submit':
-        return this.submit(req, route.model ?? '', body, now);
+        return this.submit(req, route.model ?? '', body, now, handled);
       case 'status':
         return this.status(route.requestId ?? '', now, false);
       case 'result':
@@ -334,7 +420,7 @@ class SandboxServer implements ControlTarget {
   }
 
   /** Shared checks of submit and v1: the payload, or the error reply. */
-  private payloadOf(req: IncomingMessage, model: string, body: Buffer): { payload: Record<string, unknown> } | { error: Reply } {
+  private payloadOf(req: IncomingMessage, model: string, body: Buffer): { payload: Record<string, unknown>; invalid?: string } | { error: Reply } {
     if (this.unknownModels.has(model)) return { error: errorReply(404, 'Model not found') };
     if (this.retiredModels.has(model)) return { error: errorReply(410, `Model ${model} has been retired`) };
     if (!isJsonContentType(req.headers['content-type'])) return { error: errorReply(406, 'Invalid content type') };
@@ -348,16 +434,24 @@ class SandboxServer implements ControlTarget {
       const got = Array.isArray(payload) ? 'an array' : payload === null ? 'null' : typeof payload;
       return { error: errorReply(400, `Request body must be a JSON object, got ${got}`) };
     }
+    if (this.creditsLimited && this.table.credits <= 0) return { error: errorReply(406, 'Insufficient credits') };
     const missing = missingRequiredField(model, payload as Record<string, unknown>);
-    if (missing) return { error: errorReply(400, `Missing required field: ${missing}`) };
+    if (missing) {
+      const error = `Missing required field: ${missing}`;
+      if (this.invalidBody === 'reject') return { error: errorReply(400, error) };
+      return { payload: payload as Record<string, unknown>, invalid: error };
+    }
     return { payload: payload as Record<string, unknown> };
   }
 
-  private submit(req: IncomingMessage, model: string, body: Buffer, now: number): Reply {
+  private submit(req: IncomingMessage, model: string, body: Buffer, now: number, handled: Handled): Reply {
     const checked = this.payloadOf(req, model, body);
     if ('error' in checked) return checked.error;
-    const job = this.table.create(model, checked.payload, this.scripts.take(model), now);
+    // accepted though invalid ('fail-later'): billed, and FAILED naming the field once it ran
+    const script = checked.invalid !== undefined ? { outcome: 'fail' as const, error: checked.invalid } : this.scripts.take(model);
+    const job = this.table.create(model, checked.payload, script, now);
     const id = job.requestId;
+    handled.requestId = id;
     return json(200, {
       request_id: id,
       status: 'QUEUED',
@@ -400,7 +494,8 @@ class SandboxServer implements ControlTarget {
   }
 
   private resultBody(job: JobRecord, metrics: Record<string, number>): Record<string, unknown> {
-    const body: Record<string, unknown> = { status: 'COMPLETED', error: null, metrics };
+    // Segmind's result bodies are model-specific: keys beyond `output` that a client must not trip on
+    const body: Record<string, unknown> = { status: 'COMPLETED', error: null, metrics, request_id: job.requestId, model: job.model };
     if (job.base64) {
       body.output = this.output.toBuffer().toString('base64');
       return body;
@@ -415,6 +510,7 @@ class SandboxServer implements ControlTarget {
   private async runSync(req: IncomingMessage, res: ServerResponse, model: string, body: Buffer): Promise<Reply | undefined> {
     const checked = this.payloadOf(req, model, body);
     if ('error' in checked) return checked.error;
+    if (checked.invalid !== undefined) return errorReply(400, checked.invalid); // v1 answers at once
     const seconds = this.table.sampleSeconds(model);
     if (!(await this.wait(seconds * 1000 * this.timeScale, res))) return undefined;
     const { cost, remainingCredits } = this.table.charge(seconds);
@@ -473,7 +569,7 @@ class SandboxServer implements ControlTarget {
 
   /** Writes a reply; with `stopAfter`, cuts the connection after that many body bytes. */
   private send(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest | null, reply: Reply, stopAfter?: number): void {
-    if (res.destroyed) return;
+    if (res.destroyed) return this.gone(rec);
     if (rec) rec.status = reply.status;
     const body = reply.body;
     res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body?.length ?? 0) });
@@ -510,6 +606,28 @@ class SandboxServer implements ControlTarget {
       res.once('close', onClose);
     });
   }
+}
+
+/** A JSON answer changed by a `reshape` fault (an answer that is not JSON goes out unchanged). */
+function reshaped(reply: Reply, fault: Extract<FaultKind, { type: 'reshape' }>): Reply {
+  if (!Buffer.isBuffer(reply.body)) return reply;
+  let value: unknown;
+  try {
+    value = JSON.parse(reply.body.toString('utf8'));
+  } catch {
+    return reply;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return reply;
+  const obj = { ...(value as Record<string, unknown>) };
+  for (const key of fault.drop ?? []) delete obj[key];
+  Object.assign(obj, fault.set ?? {});
+  return { status: fault.status ?? reply.status, headers: reply.headers, body: Buffer.from(JSON.stringify(obj)) };
+}
+
+/** What handling a request did, for the recorder and for holds. */
+interface Handled {
+  /** the job a submit created */
+  requestId?: string;
 }
 
 /** Starts both listeners; resolves once they accept connections. */

@@ -8,6 +8,30 @@ export interface SandboxOptions {
   port?: number;
   /** port of the second listener that serves output files (another origin, like a CDN); default 0 */
   filesPort?: number;
+  /**
+   * Address of the files listener. Segmind's outputs live on another host than its API, so by
+   * default, when `host` is 127.0.0.1, it is 127.0.0.2 where the system allows (Linux, Windows),
+   * else `host` (another port: still another origin).
+   */
+  filesHost?: string;
+  /** the sandbox's clock in ms since epoch (job phases, retention, rate windows); default Date.now */
+  clock?: () => number;
+  /**
+   * Account credits: every job's cost is taken from them, and a submit once they are used up is
+   * answered 406 "Insufficient credits" (no job). Default null: 1000 reported, never refused.
+   */
+  credits?: number | null;
+  /**
+   * Every API answer (not output files, not the control API) leaves this many ms after the request
+   * was handled, like a real server's round trip: a submit's job exists while its answer is on the
+   * wire. Default 0.
+   */
+  latencyMs?: number;
+  /**
+   * A submit missing a required field: 'reject' (default) answers 400 and creates no job; 'fail-later'
+   * accepts it (200, billed) and the job ends FAILED naming the field, as some Segmind endpoints do.
+   */
+  invalidBody?: 'reject' | 'fail-later';
   /** accepted x-api-key values; default ['SG_sandbox'] */
   apiKeys?: string[];
   /** multiplies every API-time duration (job run times, retention, rate window); default 1 */
@@ -60,7 +84,7 @@ export interface RecordedRequest {
   endpoint: Endpoint;
   /** 'api' or 'files' listener */
   listener: 'api' | 'files';
-  /** model slug for submit/v1, request id for status/result */
+  /** model slug for submit/v1, request id for status/result and for a submit that created a job */
   model?: string;
   requestId?: string;
   /** all headers except x-api-key, lower-case names */
@@ -70,8 +94,33 @@ export interface RecordedRequest {
   apiKeyValid: boolean;
   /** parsed JSON body, or undefined; bodies over 64 KiB recorded as { bytes: n } */
   body?: unknown;
-  /** HTTP status answered, or 0 if the connection was destroyed without an answer */
+  /** HTTP status answered, or 0 while no answer went out (yet, or ever) */
   status: number;
+  /** true while a `hold` fault holds the answer */
+  held?: boolean;
+  /** the client went away before the answer was written (a submit's job exists all the same) */
+  clientGone?: boolean;
+}
+
+/** An answer a `hold` fault is holding back: the request was handled (a submit's job exists). */
+export interface HeldRequest {
+  /** the recorded request's seq (a counter of held requests when recording is off) */
+  seq: number;
+  endpoint: Endpoint;
+  method: string;
+  path: string;
+  model?: string;
+  /** the job a held submit created, or the request id of a held status/result */
+  requestId?: string;
+  /** ms since epoch (sandbox clock) when the hold began */
+  since: number;
+}
+
+/** Which held answers `release` lets go; all when empty. */
+export interface ReleaseFilter {
+  requestId?: string;
+  endpoint?: Endpoint;
+  model?: string;
 }
 
 /** A scripted fault for the next matching request(s). */
@@ -84,18 +133,28 @@ export interface RequestFault {
   /** how many matching requests it applies to; default 1; Infinity for all */
   times?: number;
   kind:
-    | { type: 'http'; status: number; body?: unknown; headers?: Record<string, string> } // e.g. 401 {error}
+    // e.g. 401 {error}. With afterHandling the request is handled first (a submit creates and bills
+    // its job) and this answer replaces the real one: a gateway 502/504 after the backend accepted.
+    | { type: 'http'; status: number; body?: unknown; headers?: Record<string, string>; afterHandling?: boolean }
     | { type: 'rate_limit'; retryAfterSeconds?: number; resetInSeconds?: number } // 429 with x-rate-limit-reset-at-utc (+Retry-After if given)
     | { type: 'reset_before' } // destroy the socket before the request is handled (no job created)
     | { type: 'reset_after' } // handle the request (a submit creates the job) then destroy the socket, no answer
-    | { type: 'slow_headers'; delayMs: number } // wait before answering normally
+    // handle the request (a submit creates the job at once, as a real server does once it has read
+    // the body), then wait before answering; a client giving up meanwhile gets nothing, the job stays
+    | { type: 'slow_headers'; delayMs: number }
+    // like slow_headers, but the answer waits until release() (or maxMs), for tests that must act
+    // while a request is on the wire: whenHeld() / GET /__sandbox/held tell when it is
+    | { type: 'hold'; maxMs?: number }
     | { type: 'malformed_json' } // 200, content-type json, body not JSON
     | { type: 'empty_body' } // 200 with an empty body
     | { type: 'html_405' } // 405 with an HTML page
     | { type: 'truncate_body'; afterBytes?: number } // output only: send headers with full length, then destroy midway
     // output only: 200 with no content-length, the output's bytes then zeros without end (chunks of
     // chunkBytes, default 64 KiB, every intervalMs, default as fast as the client reads) until the client goes away
-    | { type: 'endless_body'; chunkBytes?: number; intervalMs?: number };
+    | { type: 'endless_body'; chunkBytes?: number; intervalMs?: number }
+    // handle the request, then change its JSON answer: drop keys, set keys, another HTTP status
+    // (e.g. a submit answer without URLs, or a result answer still PROCESSING)
+    | { type: 'reshape'; drop?: string[]; set?: Record<string, unknown>; status?: number };
 }
 
 /** Scripted behaviour for the next submitted job(s). */
@@ -145,10 +204,16 @@ export interface Sandbox {
   /** forget recorded requests (jobs stay) */
   resetRequests(): void;
   setRateLimit(perMinute: number | null): void;
-  /** forget faults, job scripts, recorded requests and rate windows; with jobs: true also jobs and uploads */
+  /** forget faults, job scripts, recorded requests and rate windows, release held answers; with jobs: true also jobs and uploads */
   reset(options?: { jobs?: boolean }): void;
   /** count of recorded requests matching a filter */
   count(filter?: Partial<Pick<RecordedRequest, 'endpoint' | 'method' | 'listener' | 'model'>>): number;
+  /** answers a `hold` fault is holding back now */
+  held(): HeldRequest[];
+  /** resolves once at least `count` answers are held (default 1) */
+  whenHeld(count?: number): Promise<HeldRequest[]>;
+  /** sends the held answers matching the filter (all without one); returns how many */
+  release(filter?: ReleaseFilter): number;
   close(): Promise<void>;
 }
 

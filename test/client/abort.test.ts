@@ -9,7 +9,7 @@ describe('client: abort and close', () => {
 
   it('a caller abort stops an in-flight request', async () => {
     const client = h.client();
-    h.sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 3000 } });
+    h.sb.fault({ endpoint: 'status', kind: { type: 'hold' } }); // unanswered until aborted
     const ac = new AbortController();
     const call = client.status(job(), { signal: ac.signal });
     await waitFor('the request on the wire', () => h.sb.count({ endpoint: 'status' }) === 1);
@@ -28,7 +28,8 @@ describe('client: abort and close', () => {
 
   it('a caller abort stops the wait between retries', async () => {
     const client = h.client();
-    h.sb.fault({ endpoint: 'status', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 30 } });
+    // the retry would come 3 s later: long after the abort, however slow the machine
+    h.sb.fault({ endpoint: 'status', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 300 } });
     const ac = new AbortController();
     const call = client.status(job(), { signal: ac.signal });
     await waitFor('the 429', () => h.sb.requests.some((r) => r.status === 429));
@@ -41,11 +42,11 @@ describe('client: abort and close', () => {
 
   it('close() aborts in-flight, queued and backing-off calls, and nothing is sent after it', async () => {
     const client = h.client({ requestsPerMinute: 5 }); // one release every ~122 ms
-    h.sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 3000 } });
-    h.sb.fault({ endpoint: 'result', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 40 } });
+    h.sb.fault({ endpoint: 'status', kind: { type: 'hold' } }); // unanswered until aborted
+    h.sb.fault({ endpoint: 'result', times: Infinity, kind: { type: 'rate_limit', resetInSeconds: 400 } });
     const inFlight = client.status(job());
     await waitFor('the status request', () => h.sb.count({ endpoint: 'status' }) === 1);
-    // sent ~128 ms later; its 429 then pauses the whole budget for 400 ms
+    // sent ~128 ms later; its 429 then pauses the whole budget for 4 s
     const backingOff = client.result(job());
     await waitFor('the result request', () => h.sb.requests.some((r) => r.endpoint === 'result' && r.status === 429));
     const queued = [client.status(job()), client.submit('sadtalker', SADTALKER), client.uploadAsset([Buffer.from('x')])];

@@ -16,6 +16,14 @@ const KEY = 'SG_faults_3c9e1a';
 const SAMPLE = fs.readFileSync(path.join(ROOT, 'assets/sample.mp4'));
 /** how long after its ending a row waits for anything more (a duplicate output, a second done) */
 const SETTLE_MS = 300;
+/** API seconds last this many real seconds: sadtalker's 107.5 s take 107.5 ms */
+const ROW_SCALE = 0.001;
+/**
+ * The await node's timeout, API seconds: 10,000 (10 s real) leaves a loaded machine, running every row
+ * at once, time for retries; a row about timing out sets its own. The sandbox keeps requests longer
+ * than that (retention 1e7 API s) unless a row is about Segmind's hour.
+ */
+const ROW_TIMEOUT = 10_000;
 
 type Ending = 'completed' | 'failed' | 'timedOut' | 'caught';
 
@@ -206,6 +214,8 @@ const rows: Row[] = [
     ending: 'caught',
     text: [/did not answer within 30 s/, AMBIGUOUS],
     posts: 1,
+    // as on a real server the job exists (and is billed) though its answer never came
+    jobs: 1,
     slow: true,
   },
   {
@@ -264,6 +274,7 @@ const rows: Row[] = [
   {
     name: 'expiry: 404 during polling after Segmind\'s hour -> failed output, expired',
     // a job that never ends, awaited longer than the retention (3600 API s = 3.6 s real)
+    sandbox: { retentionSeconds: 3600 },
     setup: (sb) => sb.scriptJob({ outcome: 'never' }),
     msg: { timeout: 7200 },
     ending: 'failed',
@@ -333,8 +344,7 @@ const rows: Row[] = [
   },
   {
     name: 'status: headers never arrive -> retried after the headers timeout, completed',
-    // the 30 s headers timeout is real time, i.e. 30000 API s here: longer retention and timeout, or the job expires
-    sandbox: { retentionSeconds: 1e7 },
+    // the 30 s headers timeout is real time, i.e. 30000 API s here: longer timeout, or the message times out
     msg: { timeout: 86400 },
     setup: fault('status', { type: 'slow_headers', delayMs: 600_000 }),
     ending: 'completed',
@@ -470,14 +480,14 @@ function rowNodes(row: Row, i: number, sb: Sandbox, folder: string): Record<stri
       ? { id: id.model, z: 'f', type: 'segmind model', config: id.cfg, model: '', payload: '', maxMediaMB: 50, wires: [[id.await]] }
       : { id: id.model, z: 'f', type: 'segmind sadtalker', config: id.cfg, maxMediaMB: 50, wires: [[id.await]] };
   return [
-    { id: id.cfg, type: 'segmind-config', name: `row ${i}`, baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: 0.001, ...row.config },
+    { id: id.cfg, type: 'segmind-config', name: `row ${i}`, baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: ROW_SCALE, ...row.config },
     entry,
     {
       id: id.await,
       z: 'f',
       type: 'segmind await',
       config: id.cfg,
-      timeout: 900,
+      timeout: ROW_TIMEOUT,
       result: row.mode ?? 'url',
       folder,
       store: '',
@@ -511,7 +521,7 @@ describe('faults: the fault matrix through model node -> await node', function (
     const flow: Record<string, unknown>[] = [{ id: 'f', type: 'tab' }];
     const credentials: Record<string, { apiKey: string }> = {};
     for (const [i, row] of rows.entries()) {
-      const sb = await chainSandbox({ apiKeys: [KEY], ...row.sandbox });
+      const sb = await chainSandbox({ apiKeys: [KEY], retentionSeconds: 1e7, ...row.sandbox });
       const folder = tempDir('segmind-faults-');
       sandboxes.push(sb);
       folders.push(folder);

@@ -45,6 +45,7 @@ export class Collector {
   completes = 0;
   statuses: any[] = [];
   private waiters: Array<{ n: number; resolve: () => void }> = [];
+  private completeWaiters: Array<{ n: number; resolve: () => void }> = [];
 
   attach(): this {
     for (const output of [1, 2, 3] as const) {
@@ -53,7 +54,10 @@ export class Collector {
         this.check();
       });
     }
-    helper.getNode('completed').on('input', () => this.completes++);
+    helper.getNode('completed').on('input', () => {
+      this.completes++;
+      this.check();
+    });
     helper.getNode('aw').on('call:status', (call: { args: unknown[] }) => this.statuses.push(call.args[0]));
     return this;
   }
@@ -65,6 +69,21 @@ export class Collector {
         w.resolve();
       }
     }
+    for (const w of [...this.completeWaiters]) {
+      if (this.completes >= w.n) {
+        this.completeWaiters.splice(this.completeWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** resolves once the Complete node has heard of n done() calls (it hears asynchronously; rejects after ms) */
+  waitForCompletes(n: number, ms = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${this.completes} of ${n} done() calls within ${ms} ms`)), ms);
+      this.completeWaiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      this.check();
+    });
   }
 
   /** resolves once n messages have left (rejects after ms) */

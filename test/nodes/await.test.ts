@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SegmindClient } from '../../src/client';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { TestClock } from '../support/clock';
 import { API_KEY, awaitFlow, Collector, credentials, helper, initI18n, ROOT, sets, sleep } from './await-harness';
+import { until } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { hooks, i18n } = require('@node-red/util');
@@ -21,10 +23,12 @@ describe('segmind await node (runtime)', function () {
   let sb: Sandbox;
   let submitter: SegmindClient;
   let folder: string;
+  // the sandbox's clock: the wall clock, but a test can stop the jobs' progress while it acts
+  const clock = new TestClock();
 
   before(async () => {
     initI18n();
-    sb = await startSandbox({ timeScale: SCALE, apiKeys: [API_KEY, 'SG_submitter'], durationSigma: 0 });
+    sb = await startSandbox({ timeScale: SCALE, apiKeys: [API_KEY, 'SG_submitter'], durationSigma: 0, clock: clock.now });
     // a second key submits, so that the node's own key and budget are all the node's
     submitter = new SegmindClient({ apiKey: 'SG_submitter', baseUrl: sb.url, uploadUrl: sb.uploadUrl, timeScale: SCALE, requestsPerMinute: 100000 });
     folder = await mkdtemp(join(tmpdir(), 'segmind-await-node-'));
@@ -37,6 +41,8 @@ describe('segmind await node (runtime)', function () {
   afterEach(async () => {
     await helper.unload();
     sb.reset();
+    sb.setRateLimit(null);
+    clock.thaw();
   });
 
   async function load(o: { await?: Record<string, unknown>; config?: Record<string, unknown>; key?: string } = {}): Promise<Collector> {
@@ -153,20 +159,25 @@ describe('segmind await node (runtime)', function () {
     delete late.msg.timeout;
     send(late.msg);
     const [, done] = await c.waitFor(2);
-    await sleep(50); // the complete node hears of done() asynchronously
+    await c.waitForCompletes(2); // the complete node hears of done() asynchronously
     assert.equal(done.output, 1);
     assert.equal(done.msg.segmind.requestId, handle.requestId);
     assert.equal(done.msg.segmind.timedOut, undefined);
+    await sleep(50);
     assert.equal(c.completes, 2);
   });
 
   it('the node timeout applies to a job that never finishes', async () => {
-    const c = await load({ await: { timeout: 30 } });
-    sb.scriptJob({ outcome: 'never' });
-    send({ segmind: await submit() });
+    // 500 API s = 1 s: time enough on a busy machine for the first poll, made at once for a job
+    // whose submission time is unknown, to come back PROCESSING (the job runs from the start)
+    const c = await load({ await: { timeout: 500 } });
+    sb.scriptJob({ outcome: 'never', durationSeconds: 0 });
+    send({ segmind: { ...(await submit()), submittedAt: undefined } });
     const [d] = await c.waitFor(1);
     assert.equal(d.output, 3);
+    assert.equal(d.msg.segmind.timedOut, true);
     assert.equal(d.msg.segmind.status, 'PROCESSING');
+    assert.ok(sb.requests.some((r) => r.endpoint === 'status' && r.status === 200), 'polled');
   });
 
   it('resume by a bare request id in msg.payload', async () => {
@@ -189,6 +200,7 @@ describe('segmind await node (runtime)', function () {
     const [d] = await c.waitFor(1);
     assert.equal(d.output, 3);
     assert.equal(d.msg.segmind.stopped, true);
+    await c.waitForCompletes(2); // done() once for the waiting message and once for the stop message
     await sleep(50);
     assert.equal(c.deliveries.length, 1);
     assert.equal(c.completes, 2, 'done() once for the waiting message and once for the stop message');
@@ -245,12 +257,14 @@ describe('segmind await node (runtime)', function () {
     const flow = awaitFlow(sb, { scale: SCALE });
     await helper.load(sets() as never, flow as never, credentials() as never);
     let c = new Collector().attach();
+    clock.freeze(); // no job finishes before the redeploy, however slow the machine
     const handles = await Promise.all(Array.from({ length: 6 }, () => submit('v-express'))); // ~196 s = 390 ms
     for (const h of handles) send({ segmind: h, keep: Buffer.from('dropped from the store'), n: h.requestId });
     await sleep(100);
     assert.equal(c.deliveries.length, 0);
     await helper.setFlows(flow.map((n) => (n.id === 'aw' ? { ...n, name: 'changed' } : n)), 'full', credentials());
     c = new Collector().attach();
+    clock.thaw();
     const ds = await c.waitFor(6);
     await sleep(300);
     assert.equal(c.deliveries.length, 6, 'a job was delivered twice');
@@ -264,10 +278,10 @@ describe('segmind await node (runtime)', function () {
     const c = await load();
     sb.scriptJob({ outcome: 'never', times: 8 });
     const handles = await Promise.all(Array.from({ length: 8 }, () => submit()));
-    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 5000 }, times: Infinity });
+    // every poll is held unanswered until it is aborted (or Node-RED's 15 s close timeout)
+    sb.fault({ endpoint: 'status', kind: { type: 'hold' }, times: Infinity });
     for (const h of handles) send({ segmind: { ...h, submittedAt: undefined } }); // polled at once
-    await sleep(100);
-    assert.ok(sb.requests.some((r) => r.endpoint === 'status'), 'polls are in flight');
+    await sb.whenHeld(8); // all 8 polls are in flight
     let doneCalls = 0;
     hooks.add('onComplete.awaitCloseTest', (e: { node: { id: string } }) => {
       if (e.node.id === 'aw') doneCalls++;
@@ -279,8 +293,12 @@ describe('segmind await node (runtime)', function () {
       hooks.remove('*.awaitCloseTest');
     }
     const took = Date.now() - started;
-    assert.ok(took < 1000, `close took ${took} ms`);
+    // not aborted, the held polls would keep close waiting for Node-RED's 15 s close timeout; a
+    // loose bound, as a loaded machine can take a while to stop and start flows
+    assert.ok(took < 5000, `close took ${took} ms`);
     assert.equal(doneCalls, 8, 'done() for every waiting message');
+    await until(() => sb.held().length === 0, 'every held poll aborted by its client');
+    assert.ok(sb.requests.filter((r) => r.endpoint === 'status').every((r) => r.clientGone), 'every poll was aborted');
     const count = sb.requests.length;
     await sleep(300);
     assert.equal(sb.requests.length, count, 'a request was sent after close');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
 import { startSandbox } from '../../src/sandbox';
-import { JSON_HEADERS, SADTALKER, sleep } from './helpers';
+import { JSON_HEADERS, SADTALKER, until } from './helpers';
 
 describe('sandbox: close', () => {
   it('ends keep-alive and in-flight connections instead of waiting for them', async function () {
-    this.timeout(5000); // without destroying sockets this would hang for minutes
+    this.timeout(20_000); // without destroying sockets this would hang for minutes
     const sb = await startSandbox(); // time scale 1: a v1 sadtalker run takes ~107 s
     const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
     try {
@@ -17,7 +17,7 @@ describe('sandbox: close', () => {
       sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 600_000 } });
       const slow = request(`${sb.url}/v2/requests/y/status`, { dispatcher: agent, headers: JSON_HEADERS });
       const settled = Promise.allSettled([v1, slow]);
-      await sleep(50);
+      await until(() => sb.requests.length === 3, 'both requests to arrive');
       await sb.close();
       const [a, b] = await settled;
       assert.equal(a.status, 'rejected');

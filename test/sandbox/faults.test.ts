@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { validateFault } from '../../src/sandbox/faults';
-import { JSON_HEADERS, SADTALKER, get, getBytes, post, useSandbox } from './helpers';
+import { JSON_HEADERS, SADTALKER, get, getBytes, post, until, useSandbox } from './helpers';
 
 describe('sandbox: scripted request faults', () => {
   const sandbox = useSandbox({ timeScale: 0.001 });
@@ -78,14 +78,15 @@ describe('sandbox: scripted request faults', () => {
 
   it('slow_headers: answers normally after the delay (a client giving up first gets nothing)', async () => {
     const sb = sandbox();
-    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 5000 } });
+    sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 60_000 } });
     await assert.rejects(request(`${sb.url}/v2/requests/x/status`, { headers: JSON_HEADERS, signal: AbortSignal.timeout(100) }));
     sb.fault({ endpoint: 'status', kind: { type: 'slow_headers', delayMs: 20 } });
     const res = await get(`${sb.url}/v2/requests/y/status`);
     assert.equal(res.status, 404);
     assert.deepEqual(res.json, { error: 'Request y not found' });
     const recs = sb.requests.filter((r) => r.endpoint === 'status');
-    assert.deepEqual(recs.map((r) => [r.requestId, r.status]), [['x', 0], ['y', 404]]);
+    await until(() => recs[0].clientGone === true, 'the sandbox to see the client go');
+    assert.deepEqual(recs.map((r) => [r.requestId, r.status, r.clientGone ?? false]), [['x', 0, true], ['y', 404, false]]);
   });
 
   it('malformed_json and empty_body: 200 with a JSON content type and no JSON', async () => {

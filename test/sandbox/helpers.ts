@@ -1,6 +1,9 @@
 // Shared helpers of the sandbox tests: real HTTP over loopback with undici.
 import { request } from 'undici';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { TestClock } from '../support/clock';
+
+export { until } from '../support/wait';
 
 export const KEY = 'SG_sandbox';
 export const JSON_HEADERS = { 'x-api-key': KEY, 'content-type': 'application/json' };
@@ -39,15 +42,11 @@ export async function getBytes(url: string, headers: Record<string, string> = {}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls the status URL until the job is final (or `limit` polls), returns the last answer. */
-export async function pollUntilFinal(statusUrl: string, limit = 400): Promise<Answer> {
-  let last: Answer | undefined;
-  for (let i = 0; i < limit; i++) {
-    last = await get(statusUrl);
-    if (last.status !== 200 || last.json?.status === 'COMPLETED') return last;
-    await sleep(5);
+/** A clock that stands still until the test moves it (sandbox option `clock: clock.now`). */
+export class ManualClock extends TestClock {
+  constructor() {
+    super(true);
   }
-  return last!;
 }
 
 /** Starts a sandbox for one describe block and closes it after. */

@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { SlidingWindowLimiter } from '../../src/sandbox/ratelimit';
-import { KEY, SADTALKER, get, post, sleep, useSandbox } from './helpers';
+import { KEY, ManualClock, SADTALKER, get, post, useSandbox } from './helpers';
 
 describe('sandbox: rate limit', () => {
-  // 60 API seconds = 600 ms at this scale
-  const sandbox = useSandbox({ timeScale: 0.01, rateLimitPerMinute: 3, apiKeys: [KEY, 'SG_other'] });
+  // 60 API seconds = 600 ms of the test's clock at this scale
+  const clock = new ManualClock();
+  const sandbox = useSandbox({ timeScale: 0.01, rateLimitPerMinute: 3, apiKeys: [KEY, 'SG_other'], clock: clock.now });
   afterEach(() => sandbox().setRateLimit(3));
 
   it('answers 429 with x-rate-limit-reset-at-utc and no Retry-After once a key used its minute', async () => {
     const sb = sandbox();
+    const t0 = clock.now();
     const submit = await post(`${sb.url}/v2/sadtalker`, SADTALKER);
-    const t0 = Date.now();
     assert.equal(submit.status, 200);
     // status polls count too
+    clock.advance(100);
     assert.equal((await get(submit.json.status_url)).status, 200);
     assert.equal((await get(submit.json.status_url)).status, 200);
     const limited = await get(submit.json.status_url);
@@ -22,13 +24,15 @@ describe('sandbox: rate limit', () => {
     const resetAt = Date.parse(String(limited.headers['x-rate-limit-reset-at-utc']));
     assert.ok(Number.isFinite(resetAt), 'reset header is an ISO time');
     // the oldest slot frees one scaled minute (600 ms) after the submit
-    assert.ok(resetAt >= t0 + 300 && resetAt <= t0 + 600, `reset at +${resetAt - t0} ms`);
+    assert.equal(resetAt, t0 + 600);
     // another key has its own window
     assert.equal((await get(submit.json.status_url, { 'x-api-key': 'SG_other' })).status, 200);
-    // after the reset time a slot is free again
-    await sleep(Math.max(0, resetAt - Date.now()) + 20);
+    // a slot is free again at the reset time, not before
+    clock.advance(499);
+    assert.equal((await get(submit.json.status_url)).status, 429);
+    clock.advance(1);
     assert.equal((await get(submit.json.status_url)).status, 200);
-    assert.equal(sb.count({ endpoint: 'status' }), 5);
+    assert.equal(sb.count({ endpoint: 'status' }), 6);
   });
 
   it('changes the limit live with setRateLimit and lifts it with null', async () => {

@@ -12,6 +12,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector } from '../process/collector';
 import { freePort, kill, prepare, start, type NodeRedProcess } from '../process/node-red';
 import { useBuildIn } from '../support/chain';
+import { until } from '../support/wait';
 
 const CANARY = 'SG_canary_7d1e5f0a9b';
 const SCALE = 0.002;
@@ -60,7 +61,8 @@ function flows(sb: Sandbox, collectorUrl: string, withKey: boolean): Record<stri
 }
 
 describe('secrets: the API key in a real Node-RED process (flows file, export, log)', function () {
-  this.timeout(60_000);
+  // two Node-RED starts: ~3 s each on an idle machine, over 15 s each on a loaded one
+  this.timeout(150_000);
   let sb: Sandbox;
   let collector: Collector;
   let userDir: string;
@@ -112,13 +114,15 @@ describe('secrets: the API key in a real Node-RED process (flows file, export, l
 
   it('deploys with the key, runs a job, and the key is nowhere but encrypted in flows_cred.json; it survives a restart', async () => {
     nr = await startRed();
+    const started = () => nr!.log.filter((l) => /\[info\] Started flows/.test(l)).length;
+    const startsBefore = started();
     const deployed = await fetch(`${nr.url}/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
       body: JSON.stringify({ flows: flows(sb, collector.url, true) }),
     });
     assert.equal(deployed.status, 200, await deployed.text());
-    await new Promise((r) => setTimeout(r, 300)); // flows restart after the answer
+    await until(() => started() > startsBefore, 'the deployed flows to start (they restart after the answer)');
     await job(nr, 1);
     assert.ok(sb.requests.some((r) => r.endpoint === 'submit' && r.apiKeyValid), 'the job used the deployed key');
 

@@ -7,6 +7,8 @@ import type { Sandbox } from '../../src/sandbox';
 import { chainSandbox, helper, loadChain, safeText, sadtalkerMsg, sleep, tempDir, type Chain, type Event } from '../support/chain';
 import { lanAddress, startAttacker, type Attacker } from './attacker';
 
+const SCALE = 0.01;
+
 const CANARY = 'SG_canary_7d1e5f0a9b';
 
 describe('secrets: the API key in the runtime (canary)', function () {
@@ -21,8 +23,10 @@ describe('secrets: the API key in the runtime (canary)', function () {
   let knownJob: Record<string, unknown>;
 
   before(async () => {
-    // outputs on the API origin answer 302 to the files origin, like a CDN behind the API
-    sb = await chainSandbox({ apiKeys: [CANARY], outputVia: 'api-redirect' });
+    // outputs on the API origin answer 302 to the files origin, like a CDN behind the API.
+    // An API second lasts 10 ms, sadtalker runs 10 API s: Segmind's hour (36 s) outlasts the whole
+    // file on a loaded machine, for the job resumed in the second test, and the await timeout is 9 s.
+    sb = await chainSandbox({ apiKeys: [CANARY], outputVia: 'api-redirect', timeScale: SCALE, typicalSeconds: { sadtalker: 10 } });
     attacker = await startAttacker();
     lanAttacker = await startAttacker('0.0.0.0');
     folder = tempDir('segmind-secrets-');
@@ -31,6 +35,7 @@ describe('secrets: the API key in the runtime (canary)', function () {
       sandbox: sb,
       apiKey: CANARY,
       folder,
+      config: { timeScale: SCALE },
       extraNodes: [
         { id: 'cfgBadBase', type: 'segmind-config', name: 'bad base', baseUrl: badBase, uploadUrl: sb.uploadUrl, rpm: 1000, timeScale: 0.001 },
         { id: 'cfgBadUpload', type: 'segmind-config', name: 'bad upload', baseUrl: sb.url, uploadUrl: `${badBase}/upload-asset`, rpm: 1000, timeScale: 0.001 },

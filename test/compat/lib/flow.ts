@@ -171,7 +171,8 @@ export function buildFlow(o: FlowOptions): unknown[] {
       z,
       name: 'await',
       config: IDS.config,
-      timeout: '900',
+      // 30,000 API s = 30 s real: room for a loaded machine (the sandbox keeps requests that long)
+      timeout: '30000',
       result: 'url',
       folder: '',
       store: '',
