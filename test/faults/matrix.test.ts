@@ -461,7 +461,7 @@ const rows: Row[] = [
     mode: 'buffer',
     setup: fault('output', { type: 'http', status: 403, body: { error: 'Request has expired' } }, Infinity),
     ending: 'failed',
-    text: [/completed but its output could not be fetched/, /The download of http:\/\/127\.0\.0\.1:\d+\/outputs\/\S+ was refused by its host \(HTTP 403\): Request has expired/, /No API key is sent to that host/],
+    text: [/completed but its output could not be fetched/, /The download of http:\/\/127\.0\.0\.\d+:\d+\/outputs\/\S+ was refused by its host \(HTTP 403\): Request has expired/, /No API key is sent to that host/],
     posts: 1,
     check: ({ msg, sb }) => {
       assert.doesNotMatch(msg.error.message, /rejected the API key|for this API key/);
