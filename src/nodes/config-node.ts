@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
+import { resolveEndpoint, SandboxClient, type EndpointKind, type NodeClient } from './endpoint';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
 
@@ -10,6 +11,7 @@ export const DEFAULT_BASE_URL = 'https://api.segmind.com';
 export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
 
 interface ConfigDef extends NodeDef {
+  endpoint?: string;
   baseUrl?: string;
   uploadUrl?: string;
   rpm?: string | number;
@@ -21,7 +23,9 @@ interface ConfigCredentials {
 }
 
 export interface SegmindConfigNode extends Node<ConfigCredentials> {
-  client: SegmindClient;
+  client: NodeClient;
+  /** Segmind's hosts, the built-in sandbox or a custom URL */
+  endpoint: EndpointKind;
   timeScale: number;
   baseUrl: string;
   uploadUrl: string;
@@ -39,35 +43,39 @@ export function registerConfigNode(RED: NodeAPI): void {
   function SegmindConfig(this: SegmindConfigNode, def: ConfigDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    node.baseUrl = (def.baseUrl || DEFAULT_BASE_URL).trim();
-    node.uploadUrl = (def.uploadUrl || DEFAULT_UPLOAD_URL).trim();
+    const endpoint = resolveEndpoint(def);
+    node.endpoint = endpoint.kind;
+    node.baseUrl = endpoint.baseUrl;
+    node.uploadUrl = endpoint.uploadUrl;
     node.rpm = positive(def.rpm, 5);
-    node.timeScale = positive(def.timeScale, 1);
+    node.timeScale = endpoint.timeScale;
     // The key lives only in this closure and the client; an empty credential falls back to the
     // environment so keys can stay out of flow files entirely.
     const apiKey = (node.credentials?.apiKey || process.env.SEGMIND_API_KEY || '').trim();
-    try {
-      validateApiUrl('baseUrl', node.baseUrl);
-      validateApiUrl('uploadUrl', node.uploadUrl);
-    } catch (err) {
-      node.problem = (err as Error).message;
+    if (endpoint.problem) {
+      node.problem = configText(RED, endpoint.problem.key, endpoint.problem.params);
       node.error(node.problem);
     }
-    if (!apiKey) {
+    // the built-in sandbox needs no key (and never gets the user's)
+    if (!apiKey && endpoint.kind !== 'sandbox') {
       node.problem = node.problem ?? configText(RED, 'noKey');
     }
-    node.client = new SegmindClient({
-      apiKey,
-      // a refused URL is replaced by the default so no request can reach an unvetted host
-      baseUrl: safeUrl(node.baseUrl, DEFAULT_BASE_URL),
-      uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
-      requestsPerMinute: node.rpm,
-      timeScale: node.timeScale,
-      log: (level, message) => {
-        if (level === 'warn') node.warn(message);
-        else node.debug(message);
-      },
-    });
+    const log: (level: 'debug' | 'info' | 'warn', message: string) => void = (level, message) => {
+      if (level === 'warn') node.warn(message);
+      else node.debug(message);
+    };
+    node.client =
+      endpoint.kind === 'sandbox'
+        ? new SandboxClient({ requestsPerMinute: node.rpm, log })
+        : new SegmindClient({
+            apiKey,
+            // a refused URL is replaced by the default so no request can reach an unvetted host
+            baseUrl: safeUrl(node.baseUrl, DEFAULT_BASE_URL),
+            uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
+            requestsPerMinute: node.rpm,
+            timeScale: node.timeScale,
+            log,
+          });
     node.on('close', (done: () => void) => {
       node.client.close().then(
         () => done(),
@@ -113,13 +121,13 @@ export function configProblem(RED: NodeAPI, config: SegmindConfigNode | null): s
  * The config node's error texts, addressed by its catalog's explicit namespace because other
  * node sets (model nodes, await node) call this with their own RED, which sees only their catalog.
  */
-function configText(RED: NodeAPI, key: 'missing' | 'noKey'): string {
+function configText(RED: NodeAPI, key: keyof (typeof english)['segmind-config']['errors'], params: Record<string, string> = {}): string {
   const full = `segmind-config.errors.${key}`;
   try {
-    const out = RED._(`${packageName}/segmind-config:${full}`);
+    const out = RED._(`${packageName}/segmind-config:${full}`, params);
     if (typeof out === 'string' && out && !out.endsWith(full)) return out;
   } catch {
     // fall through to the bundled English
   }
-  return english['segmind-config'].errors[key];
+  return english['segmind-config'].errors[key].replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) => params[name] ?? whole);
 }

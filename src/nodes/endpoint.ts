@@ -1,0 +1,203 @@
+// Where a config node sends its requests: Segmind's own hosts, the built-in sandbox (a
+// Segmind-compatible server started in this process when a node first needs it), or a custom URL.
+// Which time scale applies follows from that choice. No Node-RED here: the config node is the glue.
+import { randomBytes } from 'node:crypto';
+import { SegmindClient } from '../client/client';
+import type { CallOptions, ClientOptions, Download, JobHandle, ResultBody, StatusResult, UploadInput } from '../client/types';
+import { SegmindError } from '../client/errors';
+import { DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL, isLoopbackHost, validateApiUrl } from '../client/urls';
+import { startSandbox } from '../sandbox';
+import type { Sandbox } from '../sandbox/types';
+import type { JobRef } from '../client/client';
+
+export const ENDPOINTS = ['segmind', 'sandbox', 'custom'] as const;
+export type EndpointKind = (typeof ENDPOINTS)[number];
+
+/**
+ * The built-in sandbox runs at 1/20 of Segmind's time: a SadTalker job (~108 s on Segmind) takes
+ * about 5 s, the slowest model about 17 s. Its own speed, applied to the client automatically.
+ */
+export const SANDBOX_TIME_SCALE = 0.05;
+
+/** What the config node stores about its endpoint (editor values: strings mostly). */
+export interface EndpointSettings {
+  endpoint?: unknown;
+  baseUrl?: unknown;
+  uploadUrl?: unknown;
+  timeScale?: unknown;
+}
+
+/** Why an endpoint cannot be used: a catalog key of segmind-config.errors with its parameters. */
+export interface EndpointProblem {
+  key: 'badUrl' | 'timeScale' | 'timeScaleRemote';
+  params: Record<string, string>;
+}
+
+export interface Endpoint {
+  kind: EndpointKind;
+  /** the hosts of 'segmind' and 'custom'; empty for 'sandbox' until it listens */
+  baseUrl: string;
+  uploadUrl: string;
+  /** real ms per API ms / 1000: 1 for Segmind, the sandbox's own for the built-in one */
+  timeScale: number;
+  problem?: EndpointProblem;
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
+}
+
+/** The kind a saved config means: flows from before the choice existed have only URLs. */
+export function endpointKind(settings: EndpointSettings): EndpointKind {
+  const kind = text(settings.endpoint);
+  if ((ENDPOINTS as readonly string[]).includes(kind)) return kind as EndpointKind;
+  const base = text(settings.baseUrl);
+  const upload = text(settings.uploadUrl);
+  const isDefault = (v: string, d: string) => v === '' || v.replace(/\/+$/, '') === d;
+  return isDefault(base, DEFAULT_BASE_URL) && isDefault(upload, DEFAULT_UPLOAD_URL) ? 'segmind' : 'custom';
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return isLoopbackHost(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The time scale as saved: blank means 1; anything else must be a number in (0, 1]. */
+function parseTimeScale(v: unknown): number | undefined {
+  const s = text(v);
+  if (s === '') return 1;
+  const n = Number(s);
+  return Number.isFinite(n) && n > 0 && n <= 1 ? n : undefined;
+}
+
+/**
+ * The endpoint a config node's settings describe, with the reason it cannot be used, if any. A time
+ * scale other than 1 is refused unless both hosts are on this machine: against Segmind it would
+ * multiply the request budget and shorten every timeout.
+ */
+export function resolveEndpoint(settings: EndpointSettings): Endpoint {
+  const kind = endpointKind(settings);
+  if (kind === 'sandbox') return { kind, baseUrl: '', uploadUrl: '', timeScale: SANDBOX_TIME_SCALE };
+  const baseUrl = kind === 'segmind' ? DEFAULT_BASE_URL : text(settings.baseUrl) || DEFAULT_BASE_URL;
+  const uploadUrl = kind === 'segmind' ? DEFAULT_UPLOAD_URL : text(settings.uploadUrl) || DEFAULT_UPLOAD_URL;
+  const endpoint: Endpoint = { kind, baseUrl, uploadUrl, timeScale: 1 };
+  for (const [field, url] of [['baseUrl', baseUrl], ['uploadUrl', uploadUrl]] as const) {
+    try {
+      validateApiUrl(field, url);
+    } catch (err) {
+      endpoint.problem = { key: 'badUrl', params: { message: (err as Error).message } };
+      return endpoint;
+    }
+  }
+  const raw = text(settings.timeScale);
+  const scale = parseTimeScale(raw);
+  if (scale === undefined) {
+    endpoint.problem = { key: 'timeScale', params: { value: JSON.stringify(raw) } };
+    return endpoint;
+  }
+  if (scale !== 1 && !(isLoopbackUrl(baseUrl) && isLoopbackUrl(uploadUrl))) {
+    endpoint.problem = { key: 'timeScaleRemote', params: { value: String(scale), url: baseUrl } };
+    return endpoint;
+  }
+  endpoint.timeScale = scale;
+  return endpoint;
+}
+
+/** What the nodes use of a client; SegmindClient and SandboxClient both are one. */
+export interface NodeClient {
+  readonly timeScale: number;
+  submit(model: string, payload: unknown, opts?: CallOptions): Promise<JobHandle>;
+  uploadAsset(inputs: UploadInput[], opts?: CallOptions): Promise<string[]>;
+  status(job: JobRef, opts?: CallOptions): Promise<StatusResult>;
+  result(job: JobRef, opts?: CallOptions): Promise<ResultBody>;
+  download(url: string, opts?: CallOptions): Promise<Download>;
+  close(): Promise<void>;
+}
+
+type SandboxClientOptions = Omit<ClientOptions, 'apiKey' | 'baseUrl' | 'uploadUrl' | 'timeScale'>;
+
+/**
+ * A client whose server is the built-in sandbox, started on a free loopback port by the first call
+ * and stopped by close(). The sandbox accepts only a key made here, so the user's key never reaches it.
+ */
+export class SandboxClient implements NodeClient {
+  readonly timeScale = SANDBOX_TIME_SCALE;
+  private started?: Promise<{ client: SegmindClient; sandbox?: Sandbox }>;
+  private current?: SegmindClient;
+  private closing?: Promise<void>;
+
+  constructor(private readonly options: SandboxClientOptions = {}) {}
+
+  /** The sandbox's API URL once it listens (for tests and logs). */
+  get url(): string | undefined {
+    return this.current?.baseUrl;
+  }
+
+  /** Starts the sandbox (once) and resolves to the client that talks to it. */
+  ready(): Promise<SegmindClient> {
+    this.started ??= this.closing ? Promise.resolve({ client: closedClient() }) : this.start();
+    return this.started.then((s) => s.client);
+  }
+
+  private async start(): Promise<{ client: SegmindClient; sandbox?: Sandbox }> {
+    const key = `SG_sandbox_${randomBytes(12).toString('hex')}`;
+    let sandbox: Sandbox;
+    try {
+      sandbox = await startSandbox({ host: '127.0.0.1', port: 0, apiKeys: [key], timeScale: SANDBOX_TIME_SCALE, record: false, quiet: true });
+    } catch (err) {
+      this.started = undefined; // the next call tries again
+      throw new SegmindError({
+        code: 'network',
+        retryable: false,
+        message: `The built-in sandbox could not start on 127.0.0.1: ${(err as Error).message}. Nothing was sent.`,
+      });
+    }
+    if (this.closing) {
+      await sandbox.close();
+      return { client: closedClient() };
+    }
+    const client = new SegmindClient({ ...this.options, apiKey: key, baseUrl: sandbox.url, uploadUrl: sandbox.uploadUrl, timeScale: SANDBOX_TIME_SCALE });
+    this.current = client;
+    return { client, sandbox };
+  }
+
+  submit(model: string, payload: unknown, opts?: CallOptions): Promise<JobHandle> {
+    return this.ready().then((c) => c.submit(model, payload, opts));
+  }
+
+  uploadAsset(inputs: UploadInput[], opts?: CallOptions): Promise<string[]> {
+    return this.ready().then((c) => c.uploadAsset(inputs, opts));
+  }
+
+  status(job: JobRef, opts?: CallOptions): Promise<StatusResult> {
+    return this.ready().then((c) => c.status(job, opts));
+  }
+
+  result(job: JobRef, opts?: CallOptions): Promise<ResultBody> {
+    return this.ready().then((c) => c.result(job, opts));
+  }
+
+  download(url: string, opts?: CallOptions): Promise<Download> {
+    return this.ready().then((c) => c.download(url, opts));
+  }
+
+  /** Stops the client, then the sandbox (if it ever started). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const s = await this.started?.catch(() => undefined);
+      await s?.client.close();
+      await s?.sandbox?.close();
+    })();
+    return this.closing;
+  }
+}
+
+/** A client closed before it was used: every call fails as cancelled by close, sending nothing. */
+function closedClient(): SegmindClient {
+  const client = new SegmindClient({ apiKey: 'SG_closed', baseUrl: 'http://127.0.0.1' });
+  void client.close();
+  return client;
+}
