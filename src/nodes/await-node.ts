@@ -6,19 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import english from '../../nodes/locales/en-US/segmind-await.json';
 import { specs } from '../models/specs';
 import { RESULT_MODES, type ResultMode } from '../jobs/deliver';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
-import { ThrottledStatus } from '../jobs/status-throttle';
 import { isPendingRecord, storableMessage, type JobStore, type PendingRecord } from '../jobs/store';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
 import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
 import { errorMessage } from './input-errors';
+import { AwaitStatus } from './await-status';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
 /** close() gives in-flight deliveries and store writes this long, then lets Node-RED go on. */
@@ -199,12 +199,15 @@ export function registerAwaitNode(RED: NodeAPI): void {
     handover.delete(node.id);
     const delivering = new Set<Promise<void>>();
 
-    const status = new ThrottledStatus<NodeStatus>((s) => node.status(s));
-    const showCounts = () => {
-      if (!waiter) return;
-      const { running, queued } = waiter.counts();
-      status.set(running + queued === 0 ? {} : { fill: 'blue', shape: 'dot', text: t('status.counts', { running, queued }) });
-    };
+    // progress of the running jobs, then how the last one ended (src/nodes/await-status.ts)
+    const status = new AwaitStatus({
+      apply: (s) => node.status(s),
+      t,
+      jobs: () => waiter?.jobs() ?? [],
+      belief: (model) => priorFor(model, learned, typical),
+      unitMs: unit,
+    });
+    const showCounts = () => status.update();
 
     const waiter =
       config && !problem
@@ -265,7 +268,10 @@ export function registerAwaitNode(RED: NodeAPI): void {
       waiting.set(r.key, { record: r, msg, done });
       void waiter!.watch(jobOf(r), r.deadline).then((end) => {
         // closed: the job stays in the store for the next start; close() ends the input message
-        if (end.kind !== 'closed') deliver(r, msg, end, send, done);
+        if (end.kind !== 'closed') {
+          status.ended(end);
+          deliver(r, msg, end, send, done);
+        }
       });
     };
 
