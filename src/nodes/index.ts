@@ -6,6 +6,7 @@ import { registerAwaitNode } from './await-node';
 import { registerGenericNode } from './generic-node';
 import { registerModelNode } from './model-node';
 import { specs } from '../models/specs';
+import { exposeSamples } from './samples';
 
 type Register = (RED: NodeAPI) => void;
 
@@ -15,6 +16,9 @@ const sets: Record<string, Register> = {
   'segmind-model': registerGenericNode,
 };
 for (const spec of specs) sets[spec.file] = (RED) => registerModelNode(RED, spec);
+
+// the example flows find the bundled sample media through this environment variable
+exposeSamples();
 
 export function nodeSet(name: string): Register {
   const register = sets[name];
