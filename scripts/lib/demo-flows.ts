@@ -44,19 +44,25 @@ export function demoTabId(example: Example): string {
 }
 
 /**
- * All examples on their own tabs, one config node shared by all. `config` changes the config node
- * (the demo points it at Segmind when given a key); by default it stays the built-in sandbox.
+ * All examples on their own tabs, sharing one config node (each example file has its own, so that
+ * importing several from the editor never conflicts). `config` changes that config node (the demo
+ * points it at Segmind when given a key); by default it stays the built-in sandbox.
  */
 export function demoFlows(examples: Example[], config: Record<string, unknown> = {}): FlowNode[] {
   const flows: FlowNode[] = [];
-  const configs = new Map<string, FlowNode>();
+  let shared: FlowNode | undefined;
+  const configIds = new Set<string>();
   for (const example of examples) {
     const tabId = demoTabId(example);
     flows.push({ id: tabId, type: 'tab', label: exampleTitle(example).replace(/ example$/i, ''), disabled: false, info: '' });
     for (const node of example.nodes) {
-      if (isConfig(node)) configs.set(node.id, { ...node, ...config });
-      else flows.push({ ...node, z: tabId });
+      if (isConfig(node)) {
+        configIds.add(node.id);
+        shared ??= { ...node, ...config };
+      } else flows.push({ ...node, z: tabId });
     }
   }
-  return [...flows, ...configs.values()];
+  if (!shared) return flows;
+  const sharedId = shared.id;
+  return [...flows.map((n) => (typeof n.config === 'string' && configIds.has(n.config) ? { ...n, config: sharedId } : n)), shared];
 }

@@ -15,8 +15,11 @@ import { basePrior } from '../../src/jobs/priors';
 import { defaultProperties, editorDefinitions, type EditorDefinition } from './editor-defaults';
 import type { FlowNode } from './demo-flows';
 
-export const EXAMPLE_CONFIG_ID = 'a3c0f1d2e4b5c6d7';
-/** The examples' config node name; Node-RED reuses an existing config node with the same id on import. */
+/**
+ * The examples' config node name. Each example has its own config node (its own id): Node-RED's
+ * import refuses a node whose id already exists, so a shared one would make every import after the
+ * first ask the user what to do.
+ */
 export const EXAMPLE_CONFIG_NAME = 'Built-in sandbox';
 /** Requests per minute of the examples: Segmind's Free plan, so switching to Segmind needs no change. */
 export const EXAMPLE_RPM = 5;
@@ -45,9 +48,9 @@ export function expectedSandboxSeconds(spec: Pick<ModelSpec, 'typicalSeconds'>):
   return Math.max(1, Math.round(spec.typicalSeconds * SANDBOX_TIME_SCALE * WAIT_FACTOR));
 }
 
-function configNode(defs: Map<string, EditorDefinition>): FlowNode {
+function configNode(defs: Map<string, EditorDefinition>, configId: string): FlowNode {
   return {
-    id: EXAMPLE_CONFIG_ID,
+    id: configId,
     type: 'segmind-config',
     ...defaultProperties(need(defs, 'segmind-config')),
     name: EXAMPLE_CONFIG_NAME,
@@ -175,8 +178,9 @@ function genericLayout(defs: Map<string, EditorDefinition>, index: number): Layo
       'in the node, merged under `msg.payload` (the inject node sends the media URLs there).',
       '',
       `This await node's timeout is ${SHORT_TIMEOUT} s (${sandboxSeconds(SHORT_TIMEOUT)} s in the sandbox), shorter than the job, on purpose:`,
-      'expect one or two messages on *timed out*, each sent back to wait again, then the video on *completed*',
-      `after about ${expectedSandboxSeconds(sadtalker)} s. Segmind keeps a job's result for an hour, so resuming is safe.`,
+      'expect one or two messages on *timed out*, each sent back to wait again; then, on *completed*,',
+      `after about ${expectedSandboxSeconds(sadtalker)} s the debug sidebar shows the video's URL. Segmind keeps a job's result`,
+      'for an hour, so resuming is safe.',
       'For real use set a timeout longer than the model needs (the default, 900 s).',
     ].join('\n'),
   };
@@ -279,36 +283,38 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
     failed: id(layout.name, 'failed'),
     timedOut: id(layout.name, 'timed-out'),
     resume: id(layout.name, 'resume'),
+    config: id(layout.name, 'config'),
   };
   const awaitDef = need(defs, 'segmind await');
   const { id: modelId, type: modelType, ...modelProps } = layout.model;
   // the inputs in a row, then the model, await and debug nodes in a row below when there are several
   const inputRow = layout.inputs.length > 1;
   const mainY = inputRow ? 200 : 120;
+  // compact enough to fit beside the editor's sidebar in a 1000-pixel-wide window
   const inputs = layout.inputs.map((n, i, all) => ({
     ...n,
     z,
-    x: inputRow ? 110 + i * 170 : 110,
+    x: inputRow ? 100 + i * 160 : 100,
     y: 120,
     wires: [[i + 1 < all.length ? all[i + 1].id : modelId]],
   }));
-  const modelX = inputRow ? 160 : 300;
-  const model: FlowNode = { id: modelId, type: modelType, z, ...modelProps, config: EXAMPLE_CONFIG_ID, x: modelX, y: mainY, wires: [[ids.await]] };
-  const awaitX = modelX + 190;
+  const modelX = inputRow ? 140 : 250;
+  const model: FlowNode = { id: modelId, type: modelType, z, ...modelProps, config: ids.config, x: modelX, y: mainY, wires: [[ids.await]] };
+  const awaitX = modelX + 150;
   const awaitNode: FlowNode = {
     id: ids.await,
     type: 'segmind await',
     z,
     ...defaultProperties(awaitDef),
     name: '',
-    ...(awaitDef.defaults.config ? { config: EXAMPLE_CONFIG_ID } : {}),
+    ...(awaitDef.defaults.config ? { config: ids.config } : {}),
     ...layout.awaitProps,
     x: awaitX,
     y: mainY,
     // outputs: completed, failed, timed out (also to the switch that sends it back)
     wires: [[ids.completed], [ids.failed], [ids.timedOut, ids.resume]],
   };
-  const debugX = awaitX + 210;
+  const debugX = awaitX + 160;
   return [
     {
       id: ids.comment,
@@ -316,7 +322,7 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       z,
       name: layout.title,
       info: `${layout.about}\n\n${OUTPUTS_TEXT}\n\n${SWITCH_TO_ACCOUNT}\n`,
-      x: 150,
+      x: 140,
       y: 60,
       wires: [],
     },
@@ -338,10 +344,10 @@ function flow(layout: Layout, defs: Map<string, EditorDefinition>): FlowNode[] {
       repair: false,
       outputs: 1,
       x: awaitX,
-      y: mainY + 80,
+      y: mainY + 70,
       wires: [[ids.await]],
     },
-    configNode(defs),
+    configNode(defs, ids.config),
   ];
 }
 
