@@ -10,7 +10,8 @@ export const PACKAGE_TYPES = ['segmind await', 'segmind model', ...specs.map((s)
 /** Palette labels as the package defines them (model titles; the await node's from its locale). */
 export function expectedPaletteLabel(type: string): string {
   const spec = specs.find((s) => s.nodeType === type);
-  if (spec) return spec.title;
+  // non-breaking hyphens: the palette shows "V-Express", not "V - Express"
+  if (spec) return spec.title.replace(/-/g, '\u2011');
   if (type === 'segmind await') return 'await job';
   return type;
 }

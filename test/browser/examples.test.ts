@@ -203,6 +203,10 @@ describe('browser: example flows from Import > Examples, on the built-in sandbox
       { timeout: 20000 },
     );
     progress.set(sad.name, await statusText(page, sadAwait.id));
+    // the README's picture of it: the flow's part of the canvas
+    await tidyForScreenshot(page);
+    const chart = (await page.locator('#red-ui-workspace-chart').boundingBox())!;
+    await screenshot(page, 'progress', { x: chart.x, y: chart.y, width: Math.min(chart.width, 680), height: 220 });
 
     const expected = examples.map((e) => cls(outputs(e.nodes).completed.id));
     await page.waitForFunction(

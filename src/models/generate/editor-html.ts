@@ -188,6 +188,14 @@ function mediaSetup(media: MediaParam[]): string {
     .join('\n');
 }
 
+/**
+ * The palette breaks labels at '-' and puts the parts back with spaces ("V - Express"); a
+ * non-breaking hyphen (U+2011) keeps the name as it is written.
+ */
+export function paletteLabel(title: string): string {
+  return title.replace(/-/g, '\u2011');
+}
+
 function definitionScript(spec: ModelSpec): string {
   const ns = spec.file;
   return `<script type="text/javascript">
@@ -200,7 +208,7 @@ ${defaultsSource(spec)}
         inputs: 1,
         outputs: 1,
         icon: ${jsLiteral(spec.icon)},
-        paletteLabel: ${jsLiteral(spec.title)},
+        paletteLabel: ${jsLiteral(paletteLabel(spec.title))},
         label: function () { return this.name || ${jsLiteral(spec.title)}; },
         labelStyle: function () { return this.name ? 'node_label_italic' : ''; },
         inputLabels: function () { return this._(${jsLiteral(`${ns}.label.input`)}); },
