@@ -8,14 +8,16 @@
 //   SEGMIND_API_KEY=SG_... npm run demo   Segmind's real API (billed), on the first start or with --reset
 //   npm run demo -- --reset               rewrite .demo/flows.json from examples/flows/
 //   DEMO_PORT=1881 npm run demo           editor port (default 1880, else a free one)
+//   DEMO_DIR=/tmp/x npm run demo          another user directory than .demo/
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { specs } from '../src/models/specs';
 import { REPO_ROOT, freePort, portIsFree, startNodeRed, type RunningNodeRed } from './lib/start-node-red';
 import { demoFlows, readExamples, type FlowNode } from './lib/demo-flows';
 import { expectedSandboxSeconds } from './lib/example-flows';
 
-const USER_DIR = join(REPO_ROOT, '.demo');
+// DEMO_DIR: another user directory (the demo's own test uses one, so it never touches .demo/)
+const USER_DIR = process.env.DEMO_DIR ? resolve(process.env.DEMO_DIR) : join(REPO_ROOT, '.demo');
 const FLOWS_FILE = join(USER_DIR, 'flows.json');
 const EDITOR_PORT = Number(process.env.DEMO_PORT) || 1880;
 

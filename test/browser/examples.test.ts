@@ -181,6 +181,16 @@ describe('browser: example flows from Import > Examples, on the built-in sandbox
       return out;
     });
     assert.ok(configs.length >= 1 && configs.every((c) => c.endpoint === 'sandbox'), JSON.stringify(configs));
+    // no node of any example is marked invalid (the deploy would ask for confirmation otherwise)
+    const invalid = await page.evaluate(() => {
+      const RED = (window as unknown as { RED: any }).RED;
+      const out: string[] = [];
+      RED.nodes.eachNode((n: { valid?: boolean; type: string; id: string }) => {
+        if (n.valid === false) out.push(`${n.type} ${n.id}`);
+      });
+      return out;
+    });
+    assert.deepEqual(invalid, []);
     await deploy(page);
     await showSidebar(page, 'debug');
   });
