@@ -1,17 +1,10 @@
 // The example flows (examples/flows/*.json) as Node-RED flows: one tab per example, all sharing
-// the one segmind-config node, which is pointed at the sandbox or at Segmind's API.
+// the examples' one config node (the built-in sandbox, or Segmind when the demo is given a key).
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { REPO_ROOT } from './start-node-red';
 
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples', 'flows');
-/** The demo sandbox's port: the example flows' config node points at it. */
-export const SANDBOX_PORT = 8990;
-/** API-time multiplier of the demo and the examples: a 107 s SadTalker job takes about 3 s. */
-export const DEMO_TIME_SCALE = 0.03;
-/** The examples' config node name; the demo's sandbox config uses it too, so an example imported
- * into the demo matches the deployed config node and Node-RED reuses it. */
-export const SANDBOX_CONFIG_NAME = 'Segmind sandbox (demo)';
 
 export interface FlowNode {
   id: string;
@@ -25,15 +18,6 @@ export interface Example {
   /** file name without .json, e.g. '01-sadtalker' */
   name: string;
   nodes: FlowNode[];
-}
-
-/** Where the demo's config node points. */
-export interface ConfigTarget {
-  name: string;
-  baseUrl: string;
-  uploadUrl: string;
-  rpm: number;
-  timeScale: number;
 }
 
 export function readExamples(dir = EXAMPLES_DIR): Example[] {
@@ -54,22 +38,31 @@ export function exampleTitle(example: Example): string {
   return (comment?.name as string | undefined) ?? example.name;
 }
 
-/** All examples on their own tabs, one config node shared by all, pointed at `target`. */
-export function demoFlows(examples: Example[], target: ConfigTarget): FlowNode[] {
-  const flows: FlowNode[] = [];
-  const configs = new Map<string, FlowNode>();
-  for (const example of examples) {
-    const tabId = `demo-tab-${example.name}`;
-    flows.push({ id: tabId, type: 'tab', label: exampleTitle(example).replace(/ example$/i, ''), disabled: false, info: '' });
-    for (const node of example.nodes) {
-      if (isConfig(node)) configs.set(node.id, { ...node });
-      else flows.push({ ...node, z: tabId });
-    }
-  }
-  return pointConfigs([...flows, ...configs.values()], target);
+/** The tab id an example gets in the demo. */
+export function demoTabId(example: Example): string {
+  return `demo-tab-${example.name}`;
 }
 
-/** Every segmind-config node in `flows` pointed at `target` (other fields kept). */
-export function pointConfigs(flows: FlowNode[], target: ConfigTarget): FlowNode[] {
-  return flows.map((node) => (isConfig(node) ? { ...node, ...target } : node));
+/**
+ * All examples on their own tabs, sharing one config node (each example file has its own, so that
+ * importing several from the editor never conflicts). `config` changes that config node (the demo
+ * points it at Segmind when given a key); by default it stays the built-in sandbox.
+ */
+export function demoFlows(examples: Example[], config: Record<string, unknown> = {}): FlowNode[] {
+  const flows: FlowNode[] = [];
+  let shared: FlowNode | undefined;
+  const configIds = new Set<string>();
+  for (const example of examples) {
+    const tabId = demoTabId(example);
+    flows.push({ id: tabId, type: 'tab', label: exampleTitle(example).replace(/ example$/i, ''), disabled: false, info: '' });
+    for (const node of example.nodes) {
+      if (isConfig(node)) {
+        configIds.add(node.id);
+        shared ??= { ...node, ...config };
+      } else flows.push({ ...node, z: tabId });
+    }
+  }
+  if (!shared) return flows;
+  const sharedId = shared.id;
+  return [...flows.map((n) => (typeof n.config === 'string' && configIds.has(n.config) ? { ...n, config: sharedId } : n)), shared];
 }

@@ -16,6 +16,11 @@ const RED_JS = join(REPO_ROOT, 'node_modules', 'node-red', 'red.js');
 export interface NodeRedOptions {
   /** created if missing; the package link, package.json and settings.js in it are rewritten */
   userDir: string;
+  /**
+   * A packed tarball (npm pack) to install into userDir the way Node-RED's palette manager does,
+   * instead of linking the repository.
+   */
+  tarball?: string;
   /** editor/admin port; 0 or undefined picks a free one */
   port?: number;
   /** flows written to <userDir>/flows.json before start; undefined leaves the file as it is */
@@ -128,11 +133,48 @@ function settingsJs(port: number, logLevel: string, secret: string): string {
   return `// Written by scripts/lib/start-node-red.ts on every start; edits here are lost.\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`;
 }
 
+/** Runs npm with the variables npm sets for scripts removed (they would point it at this project). */
+function npm(args: string[], cwd: string): Promise<string> {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'INIT_CWD') delete env[k];
+  return new Promise((ok, fail) => {
+    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', fail);
+    child.once('close', (code) => (code === 0 ? ok(out) : fail(new Error(`npm ${args.join(' ')} (in ${cwd}) exited with ${code}:\n${out}`))));
+  });
+}
+
+/** npm pack of this repository into `dir` (prepack builds it); the tarball's path. */
+export async function packTarball(dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const out = await npm(['pack', '--pack-destination', resolve(dir)], REPO_ROOT);
+  const file = out.trim().split(/\r?\n/).filter((l) => l.endsWith('.tgz')).at(-1);
+  if (!file) throw new Error(`npm pack named no tarball:\n${out}`);
+  return join(resolve(dir), file.trim());
+}
+
+/**
+ * Installs a packed tarball into userDir as Node-RED's palette manager installs a module: npm
+ * install --no-audit --no-update-notifier --no-fund --save --save-prefix=~ --omit=dev
+ * --engine-strict <tarball>, in the user directory; then writes settings.js.
+ */
+export async function installTarball(userDir: string, tarball: string, port: number, logLevel: string): Promise<void> {
+  mkdirSync(userDir, { recursive: true });
+  const pkg = { name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true };
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  await npm(['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', resolve(tarball)], userDir);
+  writeFileSync(join(userDir, 'settings.js'), settingsJs(port, logLevel, credentialSecret(userDir)));
+}
+
 export async function startNodeRed(options: NodeRedOptions): Promise<RunningNodeRed> {
   const userDir = resolve(options.userDir);
   const port = options.port || (await freePort());
   const logLevel = options.logLevel ?? 'info';
-  prepareUserDir(userDir, port, logLevel);
+  if (options.tarball) await installTarball(userDir, options.tarball, port, logLevel);
+  else prepareUserDir(userDir, port, logLevel);
   const flowsFile = join(userDir, 'flows.json');
   if (options.flows) writeFileSync(flowsFile, JSON.stringify(options.flows, null, 2) + '\n');
 

@@ -181,6 +181,14 @@ export class Waiter {
     return this.active.has(requestId);
   }
 
+  /** The jobs being waited for, as the progress line needs them (src/jobs/progress.ts). */
+  *jobs(): IterableIterator<{ requestId: string; model?: string; since: number; status?: string }> {
+    for (const a of this.active.values()) {
+      const { job } = a;
+      yield { requestId: job.requestId, model: job.model, since: job.submittedAt ?? job.knownSince ?? Date.now(), status: a.status };
+    }
+  }
+
   /** Jobs by what Segmind last said: queued (or not asked yet) and running (incl. fetching the result). */
   counts(): { queued: number; running: number } {
     let queued = 0;

@@ -59,12 +59,14 @@ export function accepts(kind: AcceptKind, format: MediaFormat): boolean {
   return familiesFor(kind).includes(format.family);
 }
 
+/** The format names of a family, e.g. ['PNG', 'JPEG', 'WebP']. */
+export function formatLabels(family: FormatFamily): string[] {
+  return [...new Set(FORMATS.filter((f) => f.family === family).map((f) => f.label))];
+}
+
 /** e.g. "PNG, JPEG or WebP image" / "PNG, JPEG, WebP image or MP4, MOV, WebM video" */
 export function describeKind(kind: AcceptKind): string {
-  const parts = familiesFor(kind).map((family) => {
-    const labels = [...new Set(FORMATS.filter((f) => f.family === family).map((f) => f.label))];
-    return `${labels.join(', ')} ${family}`;
-  });
+  const parts = familiesFor(kind).map((family) => `${formatLabels(family).join(', ')} ${family}`);
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
 

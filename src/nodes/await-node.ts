@@ -5,7 +5,7 @@
 // disabled resumes it; a message is marked 'delivering' durably before it is sent, so a crash in
 // between delivers it again after the restart, flagged msg.segmind.redelivered, never loses it.
 import { constants as bufferConstants } from 'node:buffer';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import english from '../../nodes/locales/en-US/segmind-await.json';
 import { specs } from '../models/specs';
 import { DEFAULT_MAX_BUFFER_BYTES, DEFAULT_MAX_FILE_BYTES, RESULT_MODES, type ResultMode } from '../jobs/deliver';
@@ -13,7 +13,6 @@ import { defaultResultFolder, removeStaleParts } from '../jobs/result-files';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
 import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
-import { ThrottledStatus } from '../jobs/status-throttle';
 import type { JobLedger, LedgerEntry, Pending } from '../jobs/ledger';
 import type { ContextApi } from '../jobs/context-storage';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
@@ -21,6 +20,7 @@ import { isSegmindError } from '../client/errors';
 import { configProblem, getConfig } from './config-node';
 import { errorMessage, INTERNAL, INVALID_INPUT } from './input-errors';
 import { rememberError } from './error-details';
+import { AwaitStatus } from './await-status';
 
 export const DEFAULT_TIMEOUT_SECONDS = 900;
 const MB = 1024 * 1024;
@@ -161,12 +161,15 @@ export function registerAwaitNode(RED: NodeAPI): void {
       return p;
     };
 
-    const status = new ThrottledStatus<NodeStatus>((s) => node.status(s));
-    const showCounts = () => {
-      if (!waiter) return;
-      const { running, queued } = waiter.counts();
-      status.set(running + queued === 0 ? {} : { fill: 'blue', shape: 'dot', text: t('status.counts', { running, queued }) });
-    };
+    // progress of the running jobs, then how the last one ended (src/nodes/await-status.ts)
+    const status = new AwaitStatus({
+      apply: (s) => node.status(s),
+      t,
+      jobs: () => waiter?.jobs() ?? [],
+      belief: (model) => priorFor(model, learned, typical),
+      unitMs: unit,
+    });
+    const showCounts = () => status.update();
 
     const waiter =
       ledger
@@ -237,7 +240,10 @@ export function registerAwaitNode(RED: NodeAPI): void {
       waiting.set(entry.key, w);
       void waiter!.watch(jobOf(entry), entry.deadline ?? Date.now()).then((end) => {
         // closed: the job stays claimed in the ledger for the next start; close() ends the input message
-        if (end.kind !== 'closed') deliver(w, end, send, redelivered);
+        if (end.kind !== 'closed') {
+          status.ended(end);
+          deliver(w, end, send, redelivered);
+        }
       });
     };
 

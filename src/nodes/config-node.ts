@@ -3,9 +3,10 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SegmindClient } from '../client/client';
 import { validateApiUrl } from '../client/urls';
-import { interpolate, renderText, type ClientText } from '../client/errors';
+import { renderText, type ClientText } from '../client/errors';
 import { chooseApiKey, foreignHosts } from './api-key';
 import { runtimeText } from './runtime-text';
+import { resolveEndpoint, SandboxClient, type EndpointKind, type NodeClient } from './endpoint';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
 import type { JobLedger } from '../jobs/ledger';
@@ -15,6 +16,7 @@ export const DEFAULT_BASE_URL = 'https://api.segmind.com';
 export const DEFAULT_UPLOAD_URL = 'https://workflows-api.segmind.com/upload-asset';
 
 interface ConfigDef extends NodeDef {
+  endpoint?: string;
   baseUrl?: string;
   uploadUrl?: string;
   rpm?: string | number;
@@ -28,7 +30,9 @@ interface ConfigCredentials {
 }
 
 export interface SegmindConfigNode extends Node<ConfigCredentials> {
-  client: SegmindClient;
+  client: NodeClient;
+  /** Segmind's hosts, the built-in sandbox or a custom URL */
+  endpoint: EndpointKind;
   timeScale: number;
   baseUrl: string;
   uploadUrl: string;
@@ -48,38 +52,42 @@ export function registerConfigNode(RED: NodeAPI): void {
   function SegmindConfig(this: SegmindConfigNode, def: ConfigDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    node.baseUrl = (def.baseUrl || DEFAULT_BASE_URL).trim();
-    node.uploadUrl = (def.uploadUrl || DEFAULT_UPLOAD_URL).trim();
+    const endpoint = resolveEndpoint(def);
+    node.endpoint = endpoint.kind;
+    node.baseUrl = endpoint.baseUrl;
+    node.uploadUrl = endpoint.uploadUrl;
     node.rpm = positive(def.rpm, 5);
-    node.timeScale = positive(def.timeScale, 1);
+    node.timeScale = endpoint.timeScale;
     // The key lives only in this closure and the client; an empty credential falls back to the
     // environment so keys can stay out of flow files entirely, but only for Segmind's own hosts.
     const urls = { baseUrl: node.baseUrl, uploadUrl: node.uploadUrl };
     const keyChoice = chooseApiKey(node.credentials?.apiKey, process.env.SEGMIND_API_KEY, urls);
     const apiKey = keyChoice.key;
-    try {
-      validateApiUrl('baseUrl', node.baseUrl);
-      validateApiUrl('uploadUrl', node.uploadUrl);
-    } catch (err) {
-      node.problem = (err as Error).message;
+    if (endpoint.problem) {
+      node.problem = configText(RED, endpoint.problem.key, endpoint.problem.params);
       node.error(node.problem);
     }
-    if (!apiKey) {
+    // the built-in sandbox needs no key (and never gets the user's)
+    if (!apiKey && endpoint.kind !== 'sandbox') {
       const envRefused = keyChoice.source === 'none' && keyChoice.envRefused;
       node.problem = node.problem ?? (envRefused ? configText(RED, 'envKeyNotForHost', { hosts: foreignHosts(urls) }) : configText(RED, 'noKey'));
     }
-    node.client = new SegmindClient({
-      apiKey,
-      // a refused URL is replaced by the default so no request can reach an unvetted host
-      baseUrl: safeUrl(node.baseUrl, DEFAULT_BASE_URL),
-      uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
-      requestsPerMinute: node.rpm,
-      timeScale: node.timeScale,
-      log: (level, message, text) => {
-        if (level === 'warn') node.warn(text ? clientText(RED, text, message) : message);
-        else node.debug(message);
-      },
-    });
+    const log: (level: 'debug' | 'info' | 'warn', message: string, text?: ClientText) => void = (level, message, text) => {
+      if (level === 'warn') node.warn(text ? clientText(RED, text, message) : message);
+      else node.debug(message);
+    };
+    node.client =
+      endpoint.kind === 'sandbox'
+        ? new SandboxClient({ requestsPerMinute: node.rpm, log, sandboxId: node.id })
+        : new SegmindClient({
+            apiKey,
+            // a refused URL is replaced by the default so no request can reach an unvetted host
+            baseUrl: safeUrl(node.baseUrl, DEFAULT_BASE_URL),
+            uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
+            requestsPerMinute: node.rpm,
+            timeScale: node.timeScale,
+            log,
+          });
     const account = openAccountLedger(RED, node, (def.store ?? '').trim(), node.timeScale, (key, params) => configText(RED, key, params));
     node.ledger = account.ledger;
     node.on('close', (done: () => void) => {

@@ -7,6 +7,7 @@ import { registerGenericNode } from './generic-node';
 import { registerModelNode } from './model-node';
 import { installCatchHook } from './error-details';
 import { specs } from '../models/specs';
+import { exposeSamples } from './samples';
 
 type Register = (RED: NodeAPI) => void;
 
@@ -16,6 +17,9 @@ const sets: Record<string, Register> = {
   'segmind-model': registerGenericNode,
 };
 for (const spec of specs) sets[spec.file] = (RED) => registerModelNode(RED, spec);
+
+// the example flows find the bundled sample media through this environment variable
+exposeSamples();
 
 export function nodeSet(name: string): Register {
   const register = sets[name];

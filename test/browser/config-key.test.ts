@@ -1,12 +1,13 @@
-// The config node's API key is a password field, and after a user types a key and deploys, no
-// export of the flows (the editor's Export dialog, RED.nodes.createCompleteNodeSet, GET /flows,
+// The config node's endpoint choice (Segmind, built-in sandbox, custom URL) shows the fields that
+// apply with what each accepts, and says why a value is refused. Its API key is a password field,
+// and after a user types a key and deploys, no export of the flows (the editor's Export dialog, RED.nodes.createCompleteNodeSet, GET /flows,
 // flows.json on disk) carries it; the runtime has it (GET /credentials answers has_apiKey only).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { harness, openEditor as openPage, setFlows, getFlows, TIME_SCALE, TYPED_KEY, type Harness } from './harness';
-import { addNode, closeEditor, deploy, openEditor, showsInvalidMarker } from './editor';
+import { harness, openEditor as openPage, screenshot, setFlows, getFlows, TYPED_KEY, type Harness } from './harness';
+import { addNode, closeEditor, deploy, invalidReason, openEditor, parkPointer, showsInvalidMarker, trayScreenshot } from './editor';
 
 async function configField(page: Page, name: string): Promise<{ type: string; error: boolean }> {
   return page.locator(`#node-config-input-${name}`).evaluate((el) => ({
@@ -45,28 +46,55 @@ describe('browser: config node and the API key', function () {
     assert.equal(key.type, 'password', 'the API key input is a password field');
     assert.equal(await page.locator('#node-config-input-apiKey').getAttribute('autocomplete'), 'off');
 
-    // defaults are Segmind's own hosts and the Free plan's budget
+    // defaults: Segmind's own hosts, the Free plan's budget; the URLs and time scale are not shown
+    const endpoint = page.locator('#node-config-input-endpoint');
+    assert.equal(await endpoint.inputValue(), 'segmind');
     assert.equal(await page.locator('#node-config-input-baseUrl').inputValue(), 'https://api.segmind.com');
-    assert.equal(await page.locator('#node-config-input-uploadUrl').inputValue(), 'https://workflows-api.segmind.com/upload-asset');
     assert.equal(await page.locator('#node-config-input-rpm').inputValue(), '5');
+    assert.equal(await page.locator('#node-config-input-baseUrl').isVisible(), false, 'no URL to edit for Segmind');
+    assert.equal(await page.locator('#node-config-input-timeScale').isVisible(), false, 'no time scale for Segmind');
+    // what each field accepts, as visible text under it
+    const hints = await page.$$eval('.red-ui-editor .segmind-hint', (els) => els.filter((e) => (e as HTMLElement).offsetParent).map((e) => (e as HTMLElement).innerText));
+    assert.ok(hints.some((t) => /Built-in sandbox: a Segmind-compatible server inside Node-RED/.test(t)), JSON.stringify(hints));
+    assert.ok(hints.some((t) => /Number from 1 to 10000/.test(t)), 'the budget says its range');
 
-    // invalid: plain http to a remote host, a non-numeric budget, a time scale above 1
+    // the built-in sandbox needs no key: the key field gives way to a note
+    await endpoint.selectOption('sandbox');
+    assert.equal(await page.locator('#node-config-input-apiKey').isVisible(), false);
+    assert.match(await page.locator('.segmind-config-sandbox').innerText(), /gets a key of its own, never yours/);
+
+    // a custom URL shows the URLs and the time scale, each saying what it accepts
+    await endpoint.selectOption('custom');
+    assert.equal(await page.locator('#node-config-input-baseUrl').isVisible(), true);
+    assert.equal(await page.locator('#node-config-input-timeScale').isVisible(), true);
+
+    // invalid: plain http to a remote host, a non-numeric budget, a time scale above 1, and
+    // a time scale below 1 for a host that is not this machine; each says why
     await typeConfig(page, 'baseUrl', 'http://example.com');
     assert.equal((await configField(page, 'baseUrl')).error, true, 'plain http off loopback is refused');
+    assert.match(await invalidReason(page, '#node-config-input-baseUrl'), /use https, or http only for localhost/);
     await typeConfig(page, 'rpm', 'lots');
     assert.equal((await configField(page, 'rpm')).error, true, 'rpm must be a number');
+    assert.match(await invalidReason(page, '#node-config-input-rpm'), /number from 1 to 10000/);
     await typeConfig(page, 'timeScale', '2');
     assert.equal((await configField(page, 'timeScale')).error, true, 'timeScale above 1 is refused');
+    await typeConfig(page, 'baseUrl', 'https://proxy.example');
+    await typeConfig(page, 'timeScale', '0.5');
+    assert.equal((await configField(page, 'timeScale')).error, true, 'a time scale below 1 for a remote host is refused');
+    assert.match(await invalidReason(page, '#node-config-input-timeScale'), /only works with a sandbox on this machine/);
+    await parkPointer(page);
 
+    // a sandbox on this machine may run on compressed time
     await page.locator('#node-config-input-apiKey').fill(TYPED_KEY);
-    await typeConfig(page, 'name', 'browser sandbox');
-    await typeConfig(page, 'baseUrl', h.sandbox.url);
-    await typeConfig(page, 'uploadUrl', h.sandbox.uploadUrl);
+    await typeConfig(page, 'name', 'local sandbox');
+    await typeConfig(page, 'baseUrl', 'http://127.0.0.1:8990');
+    await typeConfig(page, 'uploadUrl', 'http://127.0.0.1:8990/upload-asset');
     await typeConfig(page, 'rpm', '60');
-    await typeConfig(page, 'timeScale', String(TIME_SCALE));
+    await typeConfig(page, 'timeScale', '0.03');
     for (const f of ['baseUrl', 'uploadUrl', 'rpm', 'timeScale']) {
       assert.equal((await configField(page, f)).error, false, `${f} accepted`);
     }
+    await trayScreenshot(page, () => screenshot(page, 'config-dialog'));
     await page.locator('#node-config-dialog-ok').click();
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
     configId = await page.locator('#node-input-config').inputValue();
@@ -78,7 +106,9 @@ describe('browser: config node and the API key', function () {
     const deployed = await getFlows(h);
     const config = deployed.find((n) => n.id === configId);
     assert.ok(config, 'the config node was deployed');
-    assert.equal(config.baseUrl, h.sandbox.url);
+    assert.equal(config.endpoint, 'custom');
+    assert.equal(config.baseUrl, 'http://127.0.0.1:8990');
+    assert.equal(config.timeScale, '0.03');
   });
 
   it('keeps the key out of the Export dialog, createCompleteNodeSet, GET /flows and flows.json', async () => {

@@ -1,12 +1,13 @@
-// Each node's edit dialog shows every parameter with its default, marks invalid values (the
-// input gets Node-RED's 'input-error' class and the node its red triangle on the canvas) and
-// accepts valid ones.
+// Each node's edit dialog shows every parameter with its default and, under it, what it accepts;
+// marks invalid values (the input gets Node-RED's 'input-error' class, a tooltip says why, and the
+// node its red triangle on the canvas) and accepts valid ones.
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { specs } from '../../src/models/specs';
 import type { NumberParam, ParamSpec } from '../../src/models/spec';
-import { harness, openEditor as openPage, screenshot, setFlows, TIME_SCALE, type Harness } from './harness';
-import { addNode, closeEditor, nodeProperty, openEditor, parkPointer, showsInvalidMarker } from './editor';
+import { harness, openEditor as openPage, screenshot, setFlows, type Harness } from './harness';
+import { describeAllowed } from '../../src/models/params';
+import { addNode, closeEditor, invalidReason, nodeProperty, openEditor, showsInvalidMarker, trayScreenshot } from './editor';
 
 /** What the dialog's input for a parameter holds: checkbox state or the field's text. */
 async function field(page: Page, name: string): Promise<string | boolean | null> {
@@ -89,11 +90,9 @@ describe('browser: edit dialogs', function () {
       {
         id: configId,
         type: 'segmind-config',
-        name: 'sandbox',
-        baseUrl: h.sandbox.url,
-        uploadUrl: h.sandbox.uploadUrl,
-        rpm: 60,
-        timeScale: TIME_SCALE,
+        name: 'Built-in sandbox',
+        endpoint: 'sandbox',
+        rpm: 5,
       },
     ]);
     page = await openPage(h);
@@ -111,11 +110,16 @@ describe('browser: edit dialogs', function () {
         assert.ok(await page.locator(`label[for="node-input-${p.name}"]`).isVisible(), `${p.name} has a visible label`);
         if (p.type === 'media') assert.equal(await field(page, `${p.name}Type`), 'msg');
         assert.equal(await hasError(page, p.name), false, `${p.name}'s default is valid`);
+        // what the field accepts is written under it, visibly
+        const hint = page.locator(`#node-input-${p.name} ~ .segmind-hint`).first();
+        assert.ok(await hint.isVisible(), `${p.name} shows what it accepts`);
+        const text = await hint.innerText();
+        if (p.type === 'media') assert.match(text, /URL, data URI, base64 string or Buffer/, p.name);
+        else assert.equal(text.toLowerCase(), describeAllowed(p).toLowerCase(), p.name);
       }
       assert.equal(await page.locator('#node-input-config').inputValue(), configId, 'the config node is preselected');
       if (spec.slug === 'sadtalker') {
-        await parkPointer(page);
-        await screenshot(page, 'edit-dialog');
+        await trayScreenshot(page, () => screenshot(page, 'edit-dialog'));
       }
       await closeEditor(page);
       assert.equal(await showsInvalidMarker(page, id), false, 'a node with defaults is valid');
@@ -133,6 +137,12 @@ describe('browser: edit dialogs', function () {
           await typeInto(page, p.name, value);
           assert.equal(await hasError(page, p.name), true, `${p.name} = ${value} (${why}) is marked invalid`);
         }
+      }
+      // and says why, beside the field (one model is enough: all are generated alike)
+      const first = numeric[0];
+      if (first && spec === specs[0]) {
+        const reason = await invalidReason(page, `#node-input-${first.name}`, () => screenshot(page, 'invalid-value'));
+        assert.equal(reason, `Not valid: expected ${describeAllowed(first, { withDefault: false })}`);
       }
       await closeEditor(page);
       assert.equal(await showsInvalidMarker(page, id), true, 'the node shows the invalid marker');
@@ -160,6 +170,7 @@ describe('browser: edit dialogs', function () {
     assert.equal(Number(await field(page, 'maxMediaMB')), 50);
     await typeInto(page, 'model', 'Not A Slug/..');
     assert.equal(await hasError(page, 'model'), true, 'a slug with spaces and slashes is invalid');
+    assert.match(await invalidReason(page, '#node-input-model'), /expected a lowercase model slug/);
     await typeInto(page, 'payload', '[1, 2]');
     assert.equal(await hasError(page, 'payload'), true, 'a JSON array is not a parameter object');
     await closeEditor(page);
@@ -184,6 +195,7 @@ describe('browser: edit dialogs', function () {
     assert.equal(await hasError(page, 'timeout'), true, 'text is not a timeout');
     await typeInto(page, 'timeout', '0');
     assert.equal(await hasError(page, 'timeout'), true, 'zero is not a timeout');
+    assert.match(await invalidReason(page, '#node-input-timeout'), /number of seconds above 0 and at most 86400/);
     await closeEditor(page);
     assert.equal(await showsInvalidMarker(page, id), true);
 

@@ -10,7 +10,8 @@ export const PACKAGE_TYPES = ['segmind await', 'segmind model', ...specs.map((s)
 /** Palette labels as the package defines them (model titles; the await node's from its locale). */
 export function expectedPaletteLabel(type: string): string {
   const spec = specs.find((s) => s.nodeType === type);
-  if (spec) return spec.title;
+  // non-breaking hyphens: the palette shows "V-Express", not "V - Express"
+  if (spec) return spec.title.replace(/-/g, '\u2011');
   if (type === 'segmind await') return 'await job';
   return type;
 }
@@ -107,4 +108,36 @@ export async function showSidebar(page: Page, tab: string): Promise<void> {
 export async function parkPointer(page: Page): Promise<void> {
   await page.mouse.move(430, 640);
   await page.waitForTimeout(400);
+}
+
+/**
+ * The reason Node-RED shows for an invalid field: a two-argument validator's string becomes a
+ * tooltip on the input, shown while the pointer rests on it.
+ */
+export async function invalidReason(page: Page, selector: string, whileShown?: () => Promise<unknown>): Promise<string> {
+  await page.locator(selector).hover();
+  const tip = page.locator('.red-ui-popover:visible').last();
+  await tip.waitFor({ state: 'visible', timeout: 5000 });
+  const text = (await tip.innerText()).trim();
+  await whileShown?.();
+  await parkPointer(page);
+  return text;
+}
+
+/**
+ * A screenshot of an open edit tray with the sidebar hidden, so the tray has the window's width
+ * (at 1000 pixels it would otherwise run under the sidebar); the sidebar is shown again after.
+ */
+export async function trayScreenshot(page: Page, take: () => Promise<unknown>): Promise<void> {
+  const sidebar = () => (window as unknown as { RED: any }).RED.menu.setSelected('menu-item-sidebar', false);
+  await page.evaluate(sidebar);
+  await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+  await page.waitForTimeout(400);
+  await parkPointer(page);
+  try {
+    await take();
+  } finally {
+    await page.evaluate(() => (window as unknown as { RED: any }).RED.menu.setSelected('menu-item-sidebar', true));
+    await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+  }
 }

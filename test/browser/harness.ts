@@ -1,16 +1,14 @@
-// One sandbox, one real Node-RED 4 (this package linked into a temp userDir) and one headless
-// Debian Chromium shared by every browser test; started on first use, closed by hooks.ts.
+// One real Node-RED 4 with this package PACKED (npm pack) and installed into a fresh userDir the way
+// the palette manager installs it, and one headless Debian Chromium, shared by every browser test;
+// started on first use, closed by hooks.ts. No other process: the examples run against the config
+// node's built-in sandbox, inside Node-RED.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startSandbox } from '../../src/sandbox';
-import type { Sandbox } from '../../src/sandbox/types';
-import { REPO_ROOT, startNodeRed, type RunningNodeRed } from '../../scripts/lib/start-node-red';
+import { REPO_ROOT, packTarball, startNodeRed, type RunningNodeRed } from '../../scripts/lib/start-node-red';
 
-/** API-time multiplier in the browser tests (the examples' own is 0.03); a SadTalker job ~1 s. */
-export const TIME_SCALE = 0.01;
-/** the key the config-node test types into the editor; the sandbox accepts it */
+/** the key the config-node test types into the editor */
 export const TYPED_KEY = 'SG_browser_typed_key_4f1c9e';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -28,10 +26,13 @@ export const VIEWPORT = { width: 1000, height: 700 };
  * the README's pictures.
  */
 const SCREENSHOT_DIR = resolve(REPO_ROOT, process.env.SCREENSHOT_DIR || 'test-results/screenshots');
+/** BROWSER_TARBALL: an already packed file to install instead of packing this checkout. */
+const PACK_DIR = join(REPO_ROOT, '.tmp', 'browser');
 
 export interface Harness {
-  sandbox: Sandbox;
   nodeRed: RunningNodeRed;
+  /** the packed package Node-RED runs */
+  tarball: string;
   browser: Browser;
   userDir: string;
 }
@@ -45,21 +46,19 @@ export function harness(): Promise<Harness> {
 
 async function start(): Promise<Harness> {
   const userDir = mkdtempSync(join(tmpdir(), 'segmind-browser-'));
-  const sandbox = await startSandbox({ timeScale: TIME_SCALE, apiKeys: ['SG_sandbox', TYPED_KEY] });
   let nodeRed: RunningNodeRed | null = null;
   try {
+    const tarball = process.env.BROWSER_TARBALL ? resolve(process.env.BROWSER_TARBALL) : await packTarball(PACK_DIR);
     nodeRed = await startNodeRed({
       userDir,
+      tarball,
       flows: [],
-      // the examples' config node has no key of its own: it falls back to this, as users may do
-      env: { SEGMIND_API_KEY: 'SG_sandbox' },
       onLog: process.env.NODE_RED_LOG ? (line) => process.stdout.write(`[node-red] ${line}\n`) : undefined,
     });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    return { sandbox, nodeRed, browser, userDir };
+    return { nodeRed, tarball, browser, userDir };
   } catch (err) {
     await nodeRed?.stop();
-    await sandbox.close();
     rmSync(userDir, { recursive: true, force: true });
     throw err;
   }
@@ -73,7 +72,6 @@ export async function closeHarness(): Promise<void> {
   if (!h) return;
   await h.browser.close().catch(() => undefined);
   await h.nodeRed.stop();
-  await h.sandbox.close();
   rmSync(h.userDir, { recursive: true, force: true });
 }
 
@@ -97,8 +95,8 @@ export async function getFlows(h: Harness): Promise<Array<Record<string, unknown
  * A fresh editor tab, loaded with the palette and the flows, in its own browser context (the
  * editor keeps palette filter and view state in localStorage; tests must not inherit it).
  */
-export async function openEditor(h: Harness): Promise<Page> {
-  const context = await h.browser.newContext({ viewport: VIEWPORT, locale: 'en-US' });
+export async function openEditor(h: Harness, locale = 'en-US'): Promise<Page> {
+  const context = await h.browser.newContext({ viewport: VIEWPORT, locale });
   const page = await context.newPage();
   page.once('close', () => void context.close().catch(() => undefined));
   page.setDefaultTimeout(10000);
@@ -117,9 +115,9 @@ export async function openEditor(h: Harness): Promise<Page> {
   return page;
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, clip });
   return file;
 }

@@ -287,6 +287,19 @@ describe('jobs/waiter against the sandbox', function () {
     assert.deepEqual(w.counts(), { queued: 0, running: 0 });
   });
 
+  it('lists the jobs it waits for, with model and start, for the progress line', async () => {
+    const seen: Array<Array<{ requestId: string; model?: string; since: number }>> = [];
+    const w = waiter({ onChange: () => seen.push([...w.jobs()]) });
+    const job = await submit();
+    await w.watch(job, later(900));
+    const first = seen[0];
+    assert.equal(first.length, 1);
+    assert.equal(first[0].requestId, job.requestId);
+    assert.equal(first[0].model, job.model);
+    assert.equal(first[0].since, job.submittedAt, 'since the submission');
+    assert.deepEqual([...w.jobs()], [], 'none once it ended');
+  });
+
   it('close: every wait ends as closed at once, requests are aborted and none is sent after', async () => {
     sb.scriptJob({ outcome: 'never', times: 5 });
     const jobs = await Promise.all([1, 2, 3, 4, 5].map(() => submit()));

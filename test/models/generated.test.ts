@@ -142,7 +142,7 @@ for (const spec of specs) {
       assert.equal(def.inputs, 1);
       assert.equal(def.outputs, 1);
       assert.equal(def.icon, spec.icon);
-      assert.equal(def.paletteLabel, spec.title);
+      assert.equal(def.paletteLabel, spec.title.replace(/-/g, '\u2011'), 'non-breaking hyphens: the palette would show "V - Express"');
       assert.equal(def.label.call({ name: '' }), spec.title);
       assert.equal(def.label.call({ name: 'mine' }), 'mine');
       assert.deepEqual(def.defaults.config, { type: 'segmind-config', required: true });
@@ -171,6 +171,21 @@ for (const spec of specs) {
         assert.ok(d.validate!(''), `${p.name} empty (= default) passes`);
         if (p.type !== 'boolean' && p.default !== undefined) assert.ok(d.validate!(String(p.default)), `${p.name} as string`);
         for (const bad of invalidFor(p)) assert.equal(d.validate!(bad), false, `${p.name} rejects ${String(bad).slice(0, 20)}`);
+        // in the editor `this` is the node with its catalog: the refusal says why (Node-RED 3.1+ shows it)
+        assert.equal(d.validate!.length, 2, `${p.name}: a two-argument validator, whose string Node-RED shows`);
+        for (const l of LOCALES) {
+          const self = { _: (k: string) => lookup(catalogs[l], k) };
+          for (const bad of invalidFor(p)) {
+            const why = (d.validate as unknown as (this: unknown, v: unknown, o: unknown) => unknown).call(self, bad, {});
+            assert.equal(typeof why, 'string', `${l}: ${p.name} says why it refuses ${String(bad).slice(0, 20)}`);
+            assert.equal(why, lookup(catalogs[l], `${spec.file}.invalid.${p.name}`));
+          }
+          assert.equal((d.validate as unknown as (this: unknown, v: unknown, o: unknown) => unknown).call(self, d.value, {}), true);
+        }
+      }
+      const en = catalogs['en-US'][spec.file] as { invalid: Record<string, string> };
+      for (const p of valueParams(spec)) {
+        assert.equal(en.invalid[p.name], `Not valid: expected ${describeAllowed(p, { withDefault: false })}`);
       }
       const expected = ['name', 'config', ...spec.params.flatMap((p) => (p.type === 'media' ? [p.name, `${p.name}Type`] : [p.name])), 'paramsProperty', 'paramsPropertyType', 'maxMediaMB'];
       assert.deepEqual(Object.keys(def.defaults), expected);
@@ -204,6 +219,15 @@ for (const spec of specs) {
       }
       for (const id of ['config', 'paramsProperty', 'paramsPropertyType', 'maxMediaMB', 'name']) {
         assert.ok(form.includes(`id="node-input-${id}"`), id);
+      }
+      // what each field accepts is visible text under it, not only a placeholder or a tooltip
+      for (const key of [...spec.params.map((p) => p.name), 'paramsProperty', 'maxMediaMB']) {
+        assert.ok(form.includes(`<div class="segmind-hint" style="`) && form.includes(`data-i18n="${spec.file}.hint.${key}"></div>`), `visible hint for ${key}`);
+      }
+      const hints = (catalogs['en-US'][spec.file] as { hint: Record<string, string> }).hint;
+      for (const p of mediaParams(spec)) {
+        assert.match(hints[p.name], /http\(s\) URL, data URI, base64 string or Buffer/, `${p.name} says the forms it accepts`);
+        assert.match(hints[p.name], p.media === 'audio' ? /MP3, WAV/ : p.media === 'video' ? /MP4/ : /PNG, JPEG/, `${p.name} says the formats`);
       }
       const en = catalogs['en-US'][spec.file] as { label: Record<string, string>; placeholder: Record<string, string>; tip: Record<string, string> };
       assert.equal(en.label.maxMediaMB, 'Max media size (MB)');

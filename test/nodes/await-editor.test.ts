@@ -63,6 +63,11 @@ describe('segmind await node: editor, help and locales', () => {
     for (const bad of ['', 0, -5, 'x', 86401]) assert.ok(!def.defaults.timeout.validate!(bad), String(bad));
     for (const ok of ['url', 'buffer', 'file']) assert.ok(def.defaults.result.validate!(ok));
     assert.ok(!def.defaults.result.validate!('stream'));
+    // in the editor (a node with its catalog as `this`) an invalid value says why
+    const self = { _: (k: string) => String(lookup(en, k)) };
+    assert.match(String(def.defaults.timeout.validate!.call(self, 86401)), /at most 86400/);
+    assert.match(String(def.defaults.result.validate!.call(self, 'stream')), /Output URL, Buffer or File/);
+    assert.equal(def.defaults.timeout.validate!.length, 2, 'a two-argument validator: Node-RED 3.1+ shows its string');
   });
 
   it('size limits for Buffer (default 200 MB, at most 4095) and file results (default 2048 MB), positive numbers', () => {
@@ -86,7 +91,7 @@ describe('segmind await node: editor, help and locales', () => {
   it('every data-i18n key of the form and every key the runtime uses exists in every locale', () => {
     const html = read('nodes/segmind-await.html');
     const formKeys = [...html.matchAll(/data-i18n="(?:\[\w+\])?([^"]+)"/g)].map((m) => m[1]);
-    const code = read('src/nodes/await-node.ts');
+    const code = read('src/nodes/await-node.ts') + read('src/nodes/await-status.ts');
     const runtimeKeys = [...code.matchAll(/\bt\('([\w.]+)'/g)].map((m) => `segmind-await.${m[1]}`);
     const editorKeys = ['segmind-await.label.default', ...['completed', 'failed', 'timedOut'].map((o) => `segmind-await.outputs.${o}`)];
     assert.ok(formKeys.length >= 8 && runtimeKeys.length >= 8);
@@ -102,7 +107,7 @@ describe('segmind await node: editor, help and locales', () => {
     const de = JSON.parse(read('nodes/locales/de/segmind-await.json'));
     assert.deepEqual(keyPaths(de).sort(), keyPaths(en).sort());
     for (const key of keyPaths(en)) assert.deepEqual(placeholders(String(lookup(de, key))), placeholders(String(lookup(en, key))), key);
-    assert.equal(lookup(en, 'segmind-await.status.counts'), '__running__ running · __queued__ queued');
+    assert.equal(lookup(en, 'segmind-await.status.progress'), '__model__ __percent__ % · ~__remaining__');
   });
 
   for (const lang of LANGS) {

@@ -10,6 +10,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { TestClock } from '../support/clock';
 import { API_KEY, awaitFlow, Collector, credentials, helper, initI18n, ROOT, sets, sleep } from './await-harness';
 import { until } from '../support/wait';
+import { formatCost } from '../../src/jobs/progress';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { hooks, i18n } = require('@node-red/util');
@@ -52,7 +53,7 @@ describe('segmind await node (runtime)', function () {
   const submit = async (model = 'sadtalker', extra: Record<string, unknown> = {}) => submitter.submit(model, { ...INPUTS, ...extra });
   const send = (msg: Record<string, unknown>) => helper.getNode('aw').receive(msg);
 
-  it('completed: msg.payload is the output URL, msg.segmind.result the whole body; status counts then cleared', async () => {
+  it('completed: msg.payload is the output URL, msg.segmind.result the whole body; status shows progress, then the cost', async () => {
     const c = await load();
     const handle = await submit();
     send({ topic: 'keep me', segmind: handle });
@@ -67,8 +68,11 @@ describe('segmind await node (runtime)', function () {
     await sleep(1100); // the status updater shows at most one change per second
     assert.equal(c.completes, 1);
     const texts = c.statuses.map((s) => s.text).filter(Boolean);
-    assert.ok(texts.some((t) => /^\d+ running · \d+ queued$/.test(t)), JSON.stringify(c.statuses));
-    assert.deepEqual(c.statuses[c.statuses.length - 1], {});
+    assert.ok(texts.some((t) => /^sadtalker \d+ % · ~\d+ (s|min)$/.test(t)), JSON.stringify(c.statuses));
+    // the sandbox reports metrics.cost as Segmind does
+    const cost = d.msg.segmind.result.metrics.cost;
+    assert.equal(typeof cost, 'number');
+    assert.deepEqual(c.statuses[c.statuses.length - 1], { fill: 'green', shape: 'dot', text: `completed · ${formatCost(cost)}` });
   });
 
   it('failed: a FAILED job with Segmind\'s text, code and HTTP status', async () => {

@@ -17,7 +17,17 @@ export const RESERVED_PROPERTIES = ['id', 'type', 'x', 'y', 'z', 'g', 'wires', '
 
 const NUMERIC_SOURCE = String.raw`/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/`;
 
-function validator(p: ParamSpec): string {
+/**
+ * What an invalid value's validator returns: the reason from the node's catalog (Node-RED 3.1+
+ * shows a string from a two-argument validator beside the field), or false where no catalog is at
+ * hand. Inline, because validators must be self-contained.
+ */
+function reason(ns: string, key: string): string {
+  return `(this && typeof this._ === 'function' ? this._(${jsLiteral(`${ns}.invalid.${key}`)}) : false)`;
+}
+
+function validator(ns: string, p: ParamSpec): string {
+  const bad = reason(ns, p.name);
   switch (p.type) {
     case 'media':
       return `RED.validators.typedInput(${jsLiteral(`${p.name}Type`)})`;
@@ -29,41 +39,42 @@ function validator(p: ParamSpec): string {
       if (p.max !== undefined) tests.push(`n <= ${p.max}`);
       if (p.allowed) tests.push(`${jsLiteral(p.allowed)}.indexOf(n) !== -1`);
       return (
-        `function (v) { if (v === '' || v === undefined || v === null) { return true; } ` +
-        `var s = String(v).trim(); if (!${NUMERIC_SOURCE}.test(s)) { return false; } ` +
-        `var n = Number(s); return ${tests.join(' && ')}; }`
+        `function (v, opt) { if (v === '' || v === undefined || v === null) { return true; } ` +
+        `var s = String(v).trim(); if (!${NUMERIC_SOURCE}.test(s)) { return ${bad}; } ` +
+        `var n = Number(s); return (${tests.join(' && ')}) || ${bad}; }`
       );
     }
     case 'string':
       if (p.allowed) {
-        return `function (v) { return v === '' || v === undefined || ${jsLiteral(p.allowed)}.indexOf(v) !== -1; }`;
+        return `function (v, opt) { return v === '' || v === undefined || ${jsLiteral(p.allowed)}.indexOf(v) !== -1 || ${bad}; }`;
       }
-      return `function (v) { return v === undefined || v === null || String(v).length <= ${MAX_TEXT_LENGTH}; }`;
+      return `function (v, opt) { return v === undefined || v === null || String(v).length <= ${MAX_TEXT_LENGTH} || ${bad}; }`;
     case 'boolean':
-      return `function (v) { return v === true || v === false || v === 'true' || v === 'false' || v === '' || v === undefined; }`;
+      return `function (v, opt) { return v === true || v === false || v === 'true' || v === 'false' || v === '' || v === undefined || ${bad}; }`;
   }
 }
 
 function defaultsSource(spec: ModelSpec): string {
+  const ns = spec.file;
   const lines: string[] = [
     `name: { value: '' }`,
     `config: { type: 'segmind-config', required: true }`,
   ];
   for (const p of spec.params) {
     if (p.type === 'media') {
-      lines.push(`${p.name}: { value: ${jsLiteral(p.defaultProperty)}, required: true, validate: ${validator(p)} }`);
+      lines.push(`${p.name}: { value: ${jsLiteral(p.defaultProperty)}, required: true, validate: ${validator(ns, p)} }`);
       lines.push(`${p.name}Type: { value: 'msg' }`);
     } else {
       const value = p.default === undefined ? '' : p.default;
-      lines.push(`${p.name}: { value: ${jsLiteral(value)}, validate: ${validator(p)} }`);
+      lines.push(`${p.name}: { value: ${jsLiteral(value)}, validate: ${validator(ns, p)} }`);
     }
   }
   lines.push(`paramsProperty: { value: 'payload' }`);
   lines.push(`paramsPropertyType: { value: 'msg' }`);
   // blank (older flows) means the runtime default; otherwise a positive number of megabytes
   lines.push(
-    `maxMediaMB: { value: ${DEFAULT_MAX_MEDIA_MB}, validate: function (v) { if (v === '' || v === undefined || v === null) { return true; } ` +
-      `var s = String(v).trim(); return ${NUMERIC_SOURCE}.test(s) && isFinite(Number(s)) && Number(s) > 0; } }`,
+    `maxMediaMB: { value: ${DEFAULT_MAX_MEDIA_MB}, validate: function (v, opt) { if (v === '' || v === undefined || v === null) { return true; } ` +
+      `var s = String(v).trim(); return (${NUMERIC_SOURCE}.test(s) && isFinite(Number(s)) && Number(s) > 0) || ${reason(ns, 'maxMediaMB')}; } }`,
   );
   return lines.map((l) => `            ${l}`).join(',\n');
 }
@@ -92,6 +103,14 @@ function labelHtml(ns: string, id: string, key: string, icon: string): string {
 
 function options(values: ReadonlyArray<string | number>): string {
   return values.map((v) => escapeHtml(String(v))).map((s) => `<option value="${s}">${s}</option>`).join('');
+}
+
+/** Beside-the-field text: under the input, lined up with it, in the editor's secondary colour. */
+export const HINT_STYLE = 'margin: 4px 0 0 104px; font-size: 12px; line-height: 1.35; color: var(--red-ui-secondary-text-color, #777);';
+
+/** The visible line under a field saying what it accepts. */
+function hintHtml(ns: string, key: string): string {
+  return `<div class="segmind-hint" style="${HINT_STYLE}" data-i18n="${ns}.hint.${key}"></div>`;
 }
 
 function paramRow(ns: string, p: ParamSpec): string {
@@ -133,7 +152,7 @@ function paramRow(ns: string, p: ParamSpec): string {
       field = `<input type="checkbox" id="${id}" style="display:inline-block; width:auto; vertical-align:top;" data-i18n="[title]${tip}">`;
       break;
   }
-  return `    <div class="form-row">\n        ${labelHtml(ns, p.name, p.name, iconFor(p))}\n        ${field}\n    </div>`;
+  return `    <div class="form-row">\n        ${labelHtml(ns, p.name, p.name, iconFor(p))}\n        ${field}\n        ${hintHtml(ns, p.name)}\n    </div>`;
 }
 
 function templateHtml(spec: ModelSpec): string {
@@ -145,11 +164,11 @@ function templateHtml(spec: ModelSpec): string {
   rows.push(
     `    <div class="form-row">\n        ${labelHtml(ns, 'paramsProperty', 'paramsProperty', 'fa-sign-in')}\n` +
       `        <input type="text" id="node-input-paramsProperty" style="width:70%" data-i18n="[title]${ns}.placeholder.paramsProperty">\n` +
-      `        <input type="hidden" id="node-input-paramsPropertyType">\n    </div>`,
+      `        <input type="hidden" id="node-input-paramsPropertyType">\n        ${hintHtml(ns, 'paramsProperty')}\n    </div>`,
   );
   rows.push(
     `    <div class="form-row">\n        ${labelHtml(ns, 'maxMediaMB', 'maxMediaMB', 'fa-hdd-o')}\n` +
-      `        <input type="number" id="node-input-maxMediaMB" min="1" step="any" style="width:70%" data-i18n="[placeholder]${ns}.placeholder.maxMediaMB;[title]${ns}.placeholder.maxMediaMB">\n    </div>`,
+      `        <input type="number" id="node-input-maxMediaMB" min="1" step="any" style="width:70%" data-i18n="[placeholder]${ns}.placeholder.maxMediaMB;[title]${ns}.placeholder.maxMediaMB">\n        ${hintHtml(ns, 'maxMediaMB')}\n    </div>`,
   );
   rows.push(
     `    <div class="form-row">\n        ${labelHtml(ns, 'name', 'name', 'fa-tag')}\n` +
@@ -169,6 +188,14 @@ function mediaSetup(media: MediaParam[]): string {
     .join('\n');
 }
 
+/**
+ * The palette breaks labels at '-' and puts the parts back with spaces ("V - Express"); a
+ * non-breaking hyphen (U+2011) keeps the name as it is written.
+ */
+export function paletteLabel(title: string): string {
+  return title.replace(/-/g, '\u2011');
+}
+
 function definitionScript(spec: ModelSpec): string {
   const ns = spec.file;
   return `<script type="text/javascript">
@@ -181,7 +208,7 @@ ${defaultsSource(spec)}
         inputs: 1,
         outputs: 1,
         icon: ${jsLiteral(spec.icon)},
-        paletteLabel: ${jsLiteral(spec.title)},
+        paletteLabel: ${jsLiteral(paletteLabel(spec.title))},
         label: function () { return this.name || ${jsLiteral(spec.title)}; },
         labelStyle: function () { return this.name ? 'node_label_italic' : ''; },
         inputLabels: function () { return this._(${jsLiteral(`${ns}.label.input`)}); },

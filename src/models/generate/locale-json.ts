@@ -17,11 +17,19 @@ export function buildLocaleCatalog(spec: ModelSpec, locale: Locale, shared?: Sha
   const label: Record<string, string> = { name: common.label.name, config: common.label.config };
   const placeholder: Record<string, string> = {};
   const tip: Record<string, string> = {};
+  // hint: the visible line under each field saying what it accepts; invalid: why a value is refused
+  const hint: Record<string, string> = {};
+  const invalid: Record<string, string> = {};
   for (const p of spec.params) {
     label[p.name] = own.label(p);
     placeholder[p.name] = p.type === 'media' ? common.placeholder.media : common.allowed(p, true);
     tip[p.name] = `${own.description(p)} ${capitalise(common.allowed(p, true))}.`;
+    hint[p.name] = p.type === 'media' ? common.mediaHint(p) : capitalise(common.allowed(p, true));
+    if (p.type !== 'media') invalid[p.name] = common.invalid.param(common.allowed(p, false));
   }
+  hint.paramsProperty = capitalise(common.hint.paramsProperty);
+  hint.maxMediaMB = capitalise(common.hint.maxMediaMB);
+  invalid.maxMediaMB = common.invalid.maxMediaMB;
   label.paramsProperty = common.label.paramsProperty;
   label.maxMediaMB = common.label.maxMediaMB;
   label.input = common.label.input;
@@ -29,7 +37,7 @@ export function buildLocaleCatalog(spec: ModelSpec, locale: Locale, shared?: Sha
   placeholder.paramsProperty = common.placeholder.paramsProperty;
   placeholder.maxMediaMB = common.placeholder.maxMediaMB;
   return {
-    [spec.file]: { paletteLabel: spec.title, summary: own.summary, label, placeholder, tip },
+    [spec.file]: { paletteLabel: spec.title, summary: own.summary, label, placeholder, tip, hint, invalid },
     [SHARED_KEY]: shared ?? { status: { ...common.status }, errors: { ...common.errors } },
   };
 }

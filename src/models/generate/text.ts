@@ -2,6 +2,7 @@
 // English texts; what every model node shares (labels, status, errors, help prose) lives here.
 import type { MediaParam, ModelSpec, ParamSpec } from '../spec';
 import { describeAllowed, MAX_TEXT_LENGTH, showDefault } from '../params';
+import { describeKind, familiesFor, formatLabels, type FormatFamily } from '../../media/formats';
 
 export const LOCALES = ['en-US', 'de'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -20,6 +21,12 @@ export interface CommonTexts {
   placeholder: { maxMediaMB: string; paramsProperty: string; media: string };
   status: { submitting: string; uploading: string; submitted: string; invalid: string; failed: string };
   errors: { invalid: string; noConfig: string; tooLarge: string; media: string; submit: string };
+  /** visible lines under the fields that are not parameters */
+  hint: { maxMediaMB: string; paramsProperty: string };
+  /** the editor's reasons for refusing a value: fixed fields, and any parameter given what it allows */
+  invalid: { maxMediaMB: string; param: (allowed: string) => string };
+  /** what a media input accepts: formats and forms */
+  mediaHint: (p: MediaParam) => string;
   help: {
     intro: (spec: ModelSpec) => string;
     inputs: string;
@@ -76,6 +83,13 @@ function allowedDe(p: ParamSpec, withDefault: boolean): string {
   return text;
 }
 
+const FAMILY_DE: Record<FormatFamily, string> = { image: 'Bild', audio: 'Audio', video: 'Video' };
+
+function mediaHintDe(p: MediaParam): string {
+  const parts = familiesFor(p.media).map((f) => `${FAMILY_DE[f]} (${formatLabels(f).join(', ')})`);
+  return `${parts.join(' oder ')} als http(s)-URL, Data-URI, Base64-Text oder Buffer; alles außer einer URL wird zuerst hochgeladen`;
+}
+
 function seconds(spec: ModelSpec): number {
   return Math.round(spec.typicalSeconds);
 }
@@ -108,10 +122,20 @@ const en: CommonTexts = {
     media: '__field__: __reason__',
     submit: 'submit failed: __message__',
   },
+  hint: {
+    maxMediaMB: 'number above 0, default 50: larger media are refused before anything is uploaded',
+    paramsProperty: 'an object whose keys override the settings above for one message',
+  },
+  invalid: {
+    maxMediaMB: 'Not valid: expected a number of megabytes above 0',
+    param: (allowed) => `Not valid: expected ${allowed}`,
+  },
+  mediaHint: (p) =>
+    `${describeKind(p.media)} as an http(s) URL, data URI, base64 string or Buffer; anything but a URL is uploaded first`,
   help: {
     intro: (spec) =>
       `Submits a job to Segmind's <code>${spec.slug}</code> model and passes the message on at once with ` +
-      `<code>msg.segmind</code>. The video takes about ${seconds(spec)} s; wire this node to a ` +
+      `<code>msg.segmind</code>. The video takes about ${seconds(spec)} s; wire this node to an ` +
       `<b>await job</b> node to receive it.`,
     inputs: 'Inputs',
     outputs: 'Outputs',
@@ -148,7 +172,7 @@ const en: CommonTexts = {
       'Media that is not already an http(s) URL (a data URI, base64 text or a Buffer) is uploaded to ' +
         'Segmind storage first and the returned URL is sent. Media larger than <i>Max media size (MB)</i> ' +
         'is rejected before uploading.',
-      'The node only submits the job; it does not wait for the video. Wire its output to a ' +
+      'The node only submits the job; it does not wait for the video. Wire its output to an ' +
         '<b>await job</b> node, which polls the job and outputs the result when it is done.',
     ],
     modelPage: 'model page and API reference',
@@ -185,6 +209,15 @@ const de: CommonTexts = {
     media: '__field__: __reason__',
     submit: 'Senden fehlgeschlagen: __message__',
   },
+  hint: {
+    maxMediaMB: 'Zahl über 0, Standard 50: größere Medien werden abgelehnt, bevor etwas hochgeladen wird',
+    paramsProperty: 'ein Objekt, dessen Schlüssel die Einstellungen oben für eine Nachricht überschreiben',
+  },
+  invalid: {
+    maxMediaMB: 'Ungültig: erwartet wird eine Zahl von Megabytes über 0',
+    param: (allowed) => `Ungültig: erwartet ${allowed}`,
+  },
+  mediaHint: mediaHintDe,
   help: {
     intro: (spec) =>
       `Sendet einen Auftrag an Segminds Modell <code>${spec.slug}</code> und gibt die Nachricht sofort mit ` +

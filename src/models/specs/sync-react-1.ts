@@ -5,7 +5,7 @@ export const syncReact1: ModelSpec = {
   slug: 'sync.so-react-1',
   nodeType: 'segmind sync-react-1',
   file: 'sync-react-1',
-  title: 'Sync React-1',
+  title: 'Sync.so React-1',
   summary: "Re-expresses a video actor's emotion and lip-syncs it to an audio track (Sync.so React-1).",
   icon: 'sync-react-1.svg',
   typicalSeconds: 329.74,
