@@ -143,6 +143,11 @@ interface SandboxSlot {
  * its last user went (a redeploy comes back well within), or at once when the process exits.
  */
 export const SANDBOX_IDLE_MS = 30_000;
+/** The idle time in force: SEGMIND_SANDBOX_IDLE_MS may shorten it (tests of the stop). */
+function idleMs(): number {
+  const n = Number(process.env.SEGMIND_SANDBOX_IDLE_MS);
+  return Number.isFinite(n) && n >= 0 ? n : SANDBOX_IDLE_MS;
+}
 const sandboxes = new Map<string, SandboxSlot>();
 
 async function startBuiltIn(): Promise<SharedSandbox> {
@@ -196,7 +201,7 @@ function releaseSandbox(id: string): void {
     if (sandboxes.get(id) !== slot || slot.users > 0) return;
     sandboxes.delete(id);
     void slot.started.then((s) => s.sandbox.close()).catch(() => undefined);
-  }, SANDBOX_IDLE_MS);
+  }, idleMs());
   slot.idleTimer.unref();
 }
 

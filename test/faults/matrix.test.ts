@@ -239,7 +239,8 @@ const rows: Row[] = [
   {
     // RFC 6761: .invalid never resolves, so this needs no network; retried like a refused connection
     name: 'submit: the API host name does not resolve (DNS) -> Catch: nothing was sent, safe to resubmit',
-    config: { baseUrl: 'https://api.segmind-faults.invalid', uploadUrl: 'https://upload.segmind-faults.invalid/upload-asset' },
+    // a remote host runs in real time (time scale 1): the retries take a few seconds
+    config: { baseUrl: 'https://api.segmind-faults.invalid', uploadUrl: 'https://upload.segmind-faults.invalid/upload-asset', timeScale: 1 },
     ending: 'caught',
     safe: true,
     code: 'not_sent',

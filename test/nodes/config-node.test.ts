@@ -43,7 +43,7 @@ describe('segmind-config node (runtime + sandbox)', () => {
 
   it("uses SEGMIND_API_KEY when the credential is empty, with Segmind's own hosts", async () => {
     process.env.SEGMIND_API_KEY = API_KEY;
-    const segmind = { baseUrl: 'https://api.segmind.com', uploadUrl: 'https://workflows-api.segmind.com/upload-asset' };
+    const segmind = { baseUrl: 'https://api.segmind.com', uploadUrl: 'https://workflows-api.segmind.com/upload-asset', timeScale: 1 };
     await load(segmind, { cfg: { apiKey: '' } });
     const cfg = helper.getNode('cfg');
     assert.equal(cfg.problem, undefined);
@@ -56,7 +56,7 @@ describe('segmind-config node (runtime + sandbox)', () => {
     // the sandbox on loopback, as an imported flow or the examples point at it; also Segmind's API with a foreign upload host
     for (const [extra, hosts] of [
       [{}, `127.0.0.1:${new URL(sb.url).port}`],
-      [{ baseUrl: 'https://api.segmind.com', uploadUrl: sb.uploadUrl }, `127.0.0.1:${new URL(sb.url).port}`],
+      [{ baseUrl: 'https://api.segmind.com', uploadUrl: sb.uploadUrl, timeScale: 1 }, `127.0.0.1:${new URL(sb.url).port}`],
     ] as const) {
       await load(extra, { cfg: { apiKey: '' } });
       assert.equal((helper.getNode('cfg').client as unknown as { apiKey: string }).apiKey, '', 'the client holds no key');

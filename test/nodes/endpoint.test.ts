@@ -122,8 +122,9 @@ describe('segmind-config: built-in sandbox and time scale (runtime)', function (
     audio: Buffer.from('ID3 not really audio but the sandbox does not care'),
   };
 
-  it('starts the sandbox when the first message needs it, completes a job with no key at all, stops it on close', async () => {
+  it('starts the sandbox when the first message needs it, completes a job with no key at all, keeps it through a redeploy, stops it once idle', async () => {
     delete process.env.SEGMIND_API_KEY;
+    process.env.SEGMIND_SANDBOX_IDLE_MS = '1500';
     await load({ endpoint: 'sandbox' });
     const cfg = helper.getNode('cfg');
     assert.equal(cfg.problem, undefined, 'no key needed');
@@ -136,11 +137,20 @@ describe('segmind-config: built-in sandbox and time scale (runtime)', function (
     const url: string = cfg.client.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'a loopback ephemeral port');
     assert.notEqual(new URL(url).port, '8990');
-    assert.match(String(msg.payload), /^http:\/\/127\.0\.0\.1:\d+\/.+\.mp4/, 'the sandbox output URL');
+    assert.match(String(msg.payload), /^http:\/\/127\.0\.0\.\d+:\d+\/.+\.mp4/, 'the sandbox output URL');
     assert.equal(msg.segmind.model, 'sadtalker');
     assert.ok(await listening(url), 'listening while the flow runs');
+    // a redeploy: the new config node instance finds the same sandbox, and the jobs it holds
+    await helper.setFlows(chain({ endpoint: 'sandbox' }), 'full', {});
+    const again = outcome();
+    helper.getNode('m').receive({ ...inputs });
+    assert.equal((await again).node, 'ok');
+    assert.equal(helper.getNode('cfg').client.url, url, 'the same sandbox after the redeploy');
     await helper.unload();
-    assert.equal(await listening(url), false, 'closed with the config node');
+    assert.ok(await listening(url), 'kept for a moment: a redeploy comes back to it');
+    for (let i = 0; i < 300 && (await listening(url)); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await listening(url), false, 'stopped once no config node used it');
+    delete process.env.SEGMIND_SANDBOX_IDLE_MS;
   });
 
   it("never sends the user's key to the built-in sandbox (it accepts only its own)", async () => {
