@@ -4,10 +4,12 @@
 // No Node-RED here: the await node adapts this to messages, outputs and context.
 
 import type { CallOptions, Download, ResultBody, StatusResult } from '../client/types';
+import { PRIORITY } from '../client/budget';
 import { ct, englishText, type ClientText } from '../client/errors';
+import type { JobTracker } from './account';
 import { deliverOutput, OutputError, type ResultMode } from './deliver';
 import type { Prior } from './priors';
-import { baseInterval, DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
+import { baseInterval, DEFAULT_SCHEDULE, finishedChance, nextPollDelay, type ScheduleOptions } from './schedule';
 
 /** A job as the client accepts it: URLs missing (bare id) or on another origin are rebuilt from its base URL. */
 export interface JobRef {
@@ -65,8 +67,16 @@ export interface WaiterOptions {
   folder: string;
   /** current belief about a model's run time */
   belief(model: string | undefined): Prior;
-  /** a completed job's run time as observed (API seconds), to refine the belief */
+  /** a completed job's run time (API seconds) from Segmind's metrics, to refine the belief */
   observed?(model: string, seconds: number): void;
+  /**
+   * A job whose run time is only known to lie in (lo, hi] API seconds (no metrics: between the last
+   * poll that saw it running and the answer that saw it done, however long the budget held that
+   * poll back; hi Infinity: still running when its last message timed out). A censored observation.
+   */
+  observedInterval?(model: string, lo: number, hi: number): void;
+  /** the account's register of jobs under way (admission control, spending) */
+  tracker?: JobTracker;
   /** called whenever the queued/running counts may have changed */
   onChange?(): void;
   schedule?: ScheduleOptions;
@@ -95,6 +105,11 @@ interface Active {
   wake?: (goOn: boolean) => void;
   /** ends the current pause with true; made once per job, not per poll */
   onTimer: () => void;
+  /** the options of every status poll, made once per job: deadline refreshed before each poll */
+  pollOptions: CallOptions;
+  fetchOptions: CallOptions;
+  /** API seconds after submission (or the start of the wait) at which the job was last seen running */
+  lastRunning: number;
 }
 
 /** Largest pause after repeated retryable errors, API seconds. */
@@ -133,14 +148,34 @@ export class Waiter {
       const existing = this.active.get(job.requestId);
       if (existing) {
         existing.watchers.add(watcher);
+        this.opts.tracker?.update(job.requestId, { deadline: this.pollDeadline(existing) });
         return;
       }
-      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false, onTimer: () => wake(a, true) };
+      const abort = new AbortController();
+      const prior = this.opts.belief(job.model);
+      const since = job.submittedAt ?? Date.now();
+      const a: Active = {
+        job,
+        watchers: new Set([watcher]),
+        abort,
+        ref: toRef(job),
+        fetching: false,
+        onTimer: () => wake(a, true),
+        lastRunning: 0,
+        // what a poll is worth when the budget must choose: the chance the job finished since it was last seen running
+        pollOptions: {
+          signal: abort.signal,
+          priority: PRIORITY.poll,
+          value: () => finishedChance(prior, a.lastRunning, (Date.now() - since) / this.unit, this.schedule),
+        },
+        fetchOptions: { signal: abort.signal, priority: PRIORITY.fetch },
+      };
       // one abort listener per job, however many pauses it takes
       a.abort.signal.addEventListener('abort', () => wake(a, false), { once: true });
       this.active.set(job.requestId, a);
+      this.opts.tracker?.track(job.requestId, { model: job.model, submittedAt: since, deadline: this.pollDeadline(a), belief: prior });
       this.opts.onChange?.();
-      this.run(a).catch((err: unknown) => {
+      this.run(a, prior).catch((err: unknown) => {
         // a bug, not a job outcome: surface it on the failed output rather than hang
         this.finish(a, { kind: 'failed', error: { message: `Internal error while waiting: ${String(err)}`, code: 'internal' } });
       });
@@ -178,7 +213,11 @@ export class Waiter {
   }
 
   private finish(a: Active, end: JobEnd): void {
-    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    if (this.active.get(a.job.requestId) === a) {
+      this.active.delete(a.job.requestId);
+      // closed: the job is not over, the next instance takes it on
+      if (end.kind !== 'closed') this.opts.tracker?.untrack(a.job.requestId, costOf(end));
+    }
     a.abort.abort();
     const watchers = [...a.watchers];
     a.watchers.clear();
@@ -198,10 +237,15 @@ export class Waiter {
     return (Date.now() - since) / this.unit;
   }
 
-  private async run(a: Active): Promise<void> {
+  /** The last moment a poll is of use: the earliest message deadline, or Segmind's retention if sooner. */
+  private pollDeadline(a: Active): number {
+    const since = a.job.submittedAt ?? a.job.knownSince;
+    const retention = since !== undefined ? since + RETENTION_SECONDS * this.unit : Infinity;
+    return Math.min(earliestDeadline(a), retention);
+  }
+
+  private async run(a: Active, prior: ReturnType<WaiterOptions['belief']>): Promise<void> {
     const { job } = a;
-    const signal = a.abort.signal;
-    const prior = this.opts.belief(job.model);
     // Schedule from submission when known; a bare id is polled at once and then scheduled from now.
     const origin = job.submittedAt ?? Date.now();
     const firstPollAt = baseInterval(0, prior, this.schedule);
@@ -236,7 +280,8 @@ export class Waiter {
         Math.max(0, earliestDeadline(a) - Date.now()) + DEADLINE_GRACE_S * this.unit,
       );
       try {
-        status = await this.opts.client.status(a.ref, { signal, priority: 5 });
+        a.pollOptions.deadline = this.pollDeadline(a);
+        status = await this.opts.client.status(a.ref, a.pollOptions);
         errors = 0;
         invalid = 0;
       } catch (err) {
@@ -268,11 +313,16 @@ export class Waiter {
         }
         if (status.status === 'COMPLETED') {
           const seenAt = Date.now();
+          this.opts.tracker?.update(job.requestId, { completed: true });
           const end = await this.fetchResult(a);
           if (!end) return; // ended (stop/close) while fetching
-          if (end.kind === 'completed' && job.model && job.submittedAt !== undefined && lastRunningAt !== undefined) {
-            // completion lies between the last poll that saw it running and this one: take the midpoint
-            this.opts.observed?.(job.model, ((lastRunningAt + seenAt) / 2 - job.submittedAt) / this.unit);
+          if (end.kind === 'completed' && job.model && job.submittedAt !== undefined) {
+            // Segmind's own timing where it gives one; else only an interval is known (censored)
+            const seconds = runSeconds(status.metrics) ?? runSeconds(end.result.metrics as Record<string, unknown> | undefined);
+            if (seconds !== undefined) this.opts.observed?.(job.model, seconds);
+            else if (lastRunningAt !== undefined) {
+              this.opts.observedInterval?.(job.model, (lastRunningAt - job.submittedAt) / this.unit, (seenAt - job.submittedAt) / this.unit);
+            }
           }
           if (end.kind === 'retry') {
             if (end.invalid && ++invalidResults >= MAX_INVALID_IN_A_ROW) return this.finish(a, { kind: 'failed', error: end.invalid, status: 'COMPLETED' });
@@ -283,6 +333,7 @@ export class Waiter {
           return this.finish(a, end);
         }
         lastRunningAt = Date.now();
+        a.lastRunning = (lastRunningAt - origin) / this.unit;
       }
 
       // Not final (or a retryable error): messages whose deadline has passed leave as timed out.
@@ -301,8 +352,19 @@ export class Waiter {
         w.resolve({ kind: 'timeout', status: a.status });
       }
     }
-    if (a.watchers.size > 0) return false;
-    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    if (a.watchers.size > 0) {
+      this.opts.tracker?.update(a.job.requestId, { deadline: this.pollDeadline(a) });
+      return false;
+    }
+    if (this.active.get(a.job.requestId) === a) {
+      this.active.delete(a.job.requestId);
+      this.opts.tracker?.untrack(a.job.requestId);
+      // given up while still running: its run time is longer than this (right-censored)
+      const { model, submittedAt } = a.job;
+      if (model && submittedAt !== undefined && a.status !== undefined && a.status !== 'COMPLETED' && a.lastRunning > 0) {
+        this.opts.observedInterval?.(model, a.lastRunning, Infinity);
+      }
+    }
     a.abort.abort();
     this.opts.onChange?.();
     return true;
@@ -316,7 +378,7 @@ export class Waiter {
     try {
       let body: ResultBody;
       try {
-        body = await this.opts.client.result(a.ref, { signal, priority: 3 });
+        body = await this.opts.client.result(a.ref, a.fetchOptions);
       } catch (err) {
         if (this.ended(a)) return undefined;
         const failure = asFailure(err);
@@ -400,6 +462,24 @@ function toRef(job: WatchedJob): JobRef {
     responseUrl: job.responseUrl,
     submittedAt: job.submittedAt !== undefined ? new Date(job.submittedAt).toISOString() : undefined,
   };
+}
+
+/** Segmind's timing of a finished job: queue_time + inference_time, else total_time (API seconds). */
+export function runSeconds(metrics: Record<string, unknown> | undefined): number | undefined {
+  if (!metrics) return undefined;
+  const n = (k: string) => (typeof metrics[k] === 'number' && Number.isFinite(metrics[k]) && (metrics[k] as number) >= 0 ? (metrics[k] as number) : undefined);
+  const queue = n('queue_time');
+  const inference = n('inference_time');
+  const seconds = queue !== undefined && inference !== undefined ? queue + inference : (n('total_time') ?? undefined);
+  return seconds !== undefined && seconds > 0 ? seconds : undefined;
+}
+
+/** What Segmind charged for a job that ended, when its answer says (metrics.cost, USD). */
+function costOf(end: JobEnd): number | undefined {
+  const result = end.kind === 'completed' || end.kind === 'failed' ? end.result : undefined;
+  const metrics = result?.metrics as Record<string, unknown> | undefined;
+  const cost = metrics?.cost;
+  return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
 function earliestDeadline(a: Active): number {

@@ -12,7 +12,8 @@ import { specs } from '../models/specs';
 import { RESULT_MODES, type ResultMode } from '../jobs/deliver';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
-import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
+import { basePrior, isModelStats, observe, observeInterval, priorFor, type ModelStats } from '../jobs/priors';
+import { accountFor } from '../jobs/account';
 import { ThrottledStatus } from '../jobs/status-throttle';
 import { isPendingRecord, storableMessage, type JobStore, type PendingRecord } from '../jobs/store';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
@@ -206,6 +207,14 @@ export function registerAwaitNode(RED: NodeAPI): void {
       status.set(running + queued === 0 ? {} : { fill: 'blue', shape: 'dot', text: t('status.counts', { running, queued }) });
     };
 
+    // the account's register of jobs under way: admission control plans with it (src/jobs/account.ts)
+    const account = config && !problem ? accountFor(config.client.account) : undefined;
+    account?.noteWait(node, defaultTimeout);
+    const learn = (model: string, stats: ModelStats) => {
+      learned = { ...learned, [model]: stats };
+      account?.noteBelief(model, priorFor(model, learned, typical));
+      store.saveStats(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
+    };
     const waiter =
       config && !problem
         ? new Waiter({
@@ -214,10 +223,9 @@ export function registerAwaitNode(RED: NodeAPI): void {
             resultMode: mode,
             folder,
             belief: (model) => priorFor(model, learned, typical),
-            observed: (model, seconds) => {
-              learned = { ...learned, [model]: observe(learned[model], seconds) };
-              store.saveStats(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
-            },
+            observed: (model, seconds) => learn(model, observe(learned[model], seconds, basePrior(model, typical))),
+            observedInterval: (model, lo, hi) => learn(model, observeInterval(learned[model], lo, hi, basePrior(model, typical))),
+            tracker: account,
             onChange: showCounts,
             expiredText: (job) =>
               t('messages.retained', {
@@ -276,6 +284,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
       if (!waiter) return;
       try {
         learned = await store.loadStats();
+        for (const model of Object.keys(learned)) account?.noteBelief(model, priorFor(model, learned, typical));
       } catch (err) {
         node.debug(`could not read run times: ${errorText(err)}`);
       }
@@ -347,6 +356,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, closed: () => void) => {
       closing = true;
+      account?.noteWait(node, undefined);
       removedOnClose = removed === true;
       status.close();
       waiter?.close(); // aborts every request and timer at once

@@ -8,6 +8,7 @@ import { runtimeText, type Translate } from './runtime-text';
 import { handleInput, isPlainObject } from './input-handling';
 import { NodeInputError, usableConfig, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
+import { submitGate, usageText } from './submit-gate';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
 import { buildPayloadSchema, getSpec } from '../models';
@@ -36,7 +37,7 @@ export function registerGenericNode(RED: NodeAPI): void {
     const node = this;
     const t = runtimeText(RED);
     const config = getConfig(RED, node, def.config);
-    const status = new SubmitStatus(node, t);
+    const status = new SubmitStatus(node, t, () => usageText(t, config));
     const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     const editorPayload = parseEditorJson(def.payload);
 
@@ -81,7 +82,7 @@ export function registerGenericNode(RED: NodeAPI): void {
 
           status.started();
           started = true;
-          const handle = await submitJob(t, usable.client, slug, schema, params, fields, signal);
+          const handle = await submitJob(t, usable.client, slug, schema, params, fields, signal, submitGate(usable, t, slug, status));
           msg.segmind = handle;
           status.succeeded(handle.requestId);
           send(msg);

@@ -10,6 +10,7 @@ import { runtimeText } from './runtime-text';
 import { describeSource, handleInput, isPlainObject, readProperty } from './input-handling';
 import { NodeInputError, usableConfig, paramFailure, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
+import { submitGate, usageText } from './submit-gate';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 
 type ModelNodeDef = NodeDef & Record<string, unknown> & {
@@ -36,7 +37,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
     // the generated catalogs repeat the shared runtime texts under this key (src/models/generate/text.ts)
     const t = runtimeText(RED, SHARED_TEXT_KEY);
     const config = getConfig(RED, node, def.config);
-    const status = new SubmitStatus(node, t);
+    const status = new SubmitStatus(node, t, () => usageText(t, config));
     const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     // editor values of the non-media parameters, as the editor stored them (strings mostly)
     const settings: Record<string, unknown> = {};
@@ -71,7 +72,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
           // 2. requests: one upload for all byte media, then the submit
           status.started();
           started = true;
-          const handle = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, signal);
+          const handle = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, signal, submitGate(usable, t, spec.slug, status));
           msg.segmind = handle;
           status.succeeded(handle.requestId);
           send(msg);

@@ -7,6 +7,12 @@ import { countUploads, resolveUrls, type ClassifiedField, type Uploader } from '
 import { InterruptedSubmit, NodeInputError, requestFailure } from './input-errors';
 import type { Translate } from './runtime-text';
 
+/** Admission control and the spending cap of the account (src/nodes/submit-gate.ts). */
+export interface SubmitGate {
+  /** waits until the account's budget can take the job; throws a NodeInputError (nothing sent) when it cannot */
+  admit(signal: AbortSignal, requests: number): Promise<{ submitted(handle: JobHandle): void; failed(maybeBilled: boolean): void }>;
+}
+
 export interface Submitter extends Uploader {
   submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<JobHandle>;
 }
@@ -60,6 +66,35 @@ export async function submitJob(
   params: Record<string, unknown>,
   fields: ClassifiedField[],
   signal: AbortSignal,
+  gate?: SubmitGate,
+): Promise<JobHandle> {
+  // the budget and the spending cap first: a message that must wait or is refused has cost nothing
+  const admitted = await gate?.admit(signal, 1 + (countUploads(fields) > 0 ? 1 : 0));
+  const state = { posted: false };
+  try {
+    const handle = await uploadAndSubmit(t, client, model, schema, params, fields, signal, state);
+    admitted?.submitted(handle);
+    return handle;
+  } catch (err) {
+    // a submit that failed after it was sent may still have started (and billed) a job
+    const code = (err as { code?: unknown })?.code;
+    admitted?.failed(state.posted && (err instanceof InterruptedSubmit || AMBIGUOUS.has(String(code))));
+    throw err;
+  }
+}
+
+/** Submit failures after which Segmind may have started the job anyway. */
+const AMBIGUOUS = new Set(['network', 'timeout', 'server', 'invalid_response', 'aborted']);
+
+async function uploadAndSubmit(
+  t: Translate,
+  client: Submitter,
+  model: string,
+  schema: PayloadSchema | undefined,
+  params: Record<string, unknown>,
+  fields: ClassifiedField[],
+  signal: AbortSignal,
+  state: { posted: boolean },
 ): Promise<JobHandle> {
   let urls: Record<string, string>;
   try {
@@ -71,6 +106,7 @@ export async function submitJob(
   const payload = assemble(params, urls);
   if (schema) check(t, schema, payload);
   try {
+    state.posted = true;
     return await client.submit(model, payload, { signal });
   } catch (err) {
     // A submit cut short by close may still have reached Segmind: say so instead of ending silently.
