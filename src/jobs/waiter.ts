@@ -279,6 +279,8 @@ export class Waiter {
         () => this.sweepTimedOut(a),
         Math.max(0, earliestDeadline(a) - Date.now()) + DEADLINE_GRACE_S * this.unit,
       );
+      // the server looked at the job after this moment (later, if the budget held the poll back)
+      const polledAt = Date.now();
       try {
         a.pollOptions.deadline = this.pollDeadline(a);
         status = await this.opts.client.status(a.ref, a.pollOptions);
@@ -332,7 +334,7 @@ export class Waiter {
           }
           return this.finish(a, end);
         }
-        lastRunningAt = Date.now();
+        lastRunningAt = polledAt;
         a.lastRunning = (lastRunningAt - origin) / this.unit;
       }
 
@@ -345,15 +347,17 @@ export class Waiter {
   private sweepTimedOut(a: Active): boolean {
     if (this.ended(a) || a.fetching) return this.ended(a);
     const now = Date.now();
+    let left = false;
     // deleting the entry being visited is safe while iterating a Set
     for (const w of a.watchers) {
       if (w.deadline <= now) {
         a.watchers.delete(w);
         w.resolve({ kind: 'timeout', status: a.status });
+        left = true;
       }
     }
     if (a.watchers.size > 0) {
-      this.opts.tracker?.update(a.job.requestId, { deadline: this.pollDeadline(a) });
+      if (left) this.opts.tracker?.update(a.job.requestId, { deadline: this.pollDeadline(a) });
       return false;
     }
     if (this.active.get(a.job.requestId) === a) {
