@@ -170,8 +170,9 @@ export class SharedBudget {
   private inflight = 0;
   /** answer times of requests still inside the window, ascending */
   private readonly answers = new TimeQueue();
-  /** ok answers: [dispatch, answer] pairs in answer order, within the last window */
-  private readonly ok: Array<[number, number]> = [];
+  /** ok answers within the last window, in answer order: their answer times, and their dispatch times */
+  private readonly okAnswered = new TimeQueue();
+  private readonly okDispatched = new TimeQueue();
   private demonstrated = 0;
   private pausedUntil = 0;
   private tokens = 1;
@@ -414,11 +415,8 @@ export class SharedBudget {
 
   /** The `k` best waiting calls (not fetches), best first. */
   private pick(k: number, now: number): Waiter[] {
-    if (k >= this.others.size) {
-      // everything goes this pass: order only matters for the sockets, so keep it cheap
-      const all = [...this.others];
-      return all.length > 1 ? all.sort((a, b) => rank(a, b, now, this.windowMs * RISK_WINDOWS, undefined)) : all;
-    }
+    // everything waiting goes this pass (requests are not scarce): no choosing, no sorting
+    if (k >= this.others.size) return [...this.others];
     const values = new Map<Waiter, number>();
     for (const w of this.others) values.set(w, safeValue(w));
     const best: Waiter[] = [];
@@ -482,16 +480,18 @@ export class SharedBudget {
 
   /** Ok requests that certainly reached the server inside one window (their dispatch within it). */
   private countDemonstrated(dispatchedAt: number, now: number): void {
-    const ok = this.ok;
-    ok.push([dispatchedAt, now]);
+    if (this.demonstrated >= this.configured) return;
+    this.okAnswered.push(now);
+    this.okDispatched.push(dispatchedAt);
     const edge = now - this.windowMs;
-    let drop = 0;
-    while (drop < ok.length && ok[drop][1] <= edge) drop++;
-    if (drop) ok.splice(0, drop);
-    let n = ok.length;
+    while (this.okAnswered.size && this.okAnswered.peek() <= edge) {
+      this.okAnswered.shift();
+      this.okDispatched.shift();
+    }
+    let n = this.okAnswered.size;
     if (this.configured <= EXACT_DEMONSTRATION_LIMIT) {
       n = 0;
-      for (const [d] of ok) if (d > edge) n++;
+      for (let i = 0; i < this.okDispatched.size; i++) if (this.okDispatched.peek(i) > edge) n++;
     }
     if (n > this.demonstrated) this.demonstrated = Math.min(n, this.configured);
   }
