@@ -1,7 +1,7 @@
 // What the await node believes about each model's run time (submit -> COMPLETED, API seconds):
 // a lognormal per model, seeded from the model pages and refined by the durations observed.
 // Pure functions and plain data, so the learned state can live in Node-RED context as JSON.
-import { logNormalDensity, logNormalTail } from './lognormal';
+import { lognormalQuantileAfter, logNormalDensity, logNormalTail } from './lognormal';
 
 /** A lognormal run-time belief. `n` = how many observations it is worth (its weight). */
 export interface Prior {
@@ -16,23 +16,39 @@ export interface Prior {
 /**
  * What has been learned of one model's run time: its recent observations, each kept as the mean and
  * the variance of ln(duration) (variance 0 for an exact duration, e.g. from Segmind's metrics; more
- * for a job only known to have finished within an interval), and a change detector (two-sided
- * CUSUM of the observations against the belief before each).
+ * for a job only known to have finished within an interval) and when the job was submitted, and a
+ * change detector (a two-sided CUSUM of the observations against the belief).
+ *
+ * The detector takes observations in order of SUBMISSION, once they are mature (submitted longer ago
+ * than the belief's 99th percentile): jobs submitted together finish shortest first, and taken in
+ * the order they finish, their run times would look like a change where there is none.
  */
 export interface ModelStats {
-  v: 2;
-  /** recent observations, oldest first: [mean of ln T, variance of ln T] */
-  obs: Array<[number, number]>;
+  v: 3;
+  /** recent observations, oldest first: [mean of ln T, variance of ln T, submitted (epoch ms or a sequence)] */
+  obs: Array<[number, number, number]>;
+  /** observations not yet mature for the change detector: [submitted, mean of ln T] */
+  pending: Array<[number, number]>;
   /** observations ever taken in (the page's prior fades with it) */
   total: number;
   /** CUSUM of standardised residuals, upwards and downwards */
   up: number;
   down: number;
-  /** observations since each sum was last at zero: where a change began */
-  upRun: number;
-  downRun: number;
+  /** submission time at which each sum last left zero: where a change began */
+  upSince: number;
+  downSince: number;
   /** a change was detected: the page's prior no longer counts */
   changed?: boolean;
+}
+
+/** When and how an observation was made, for the change detector. Without it, arrival order counts. */
+export interface ObservedAt {
+  /** the job's submission, epoch ms */
+  submittedAt: number;
+  /** now, epoch ms */
+  now: number;
+  /** ms per API second */
+  unit: number;
 }
 
 /** sigma 0.36 puts the 5th-95th percentiles at about 0.55x-1.8x the median. */
@@ -63,6 +79,8 @@ const CUSUM_K = 0.5;
 const CUSUM_H = 10;
 /** The page's spread counts as this many observations, however much data there is. */
 const SPREAD_WEIGHT = 2;
+/** Jobs submitted within this share of the maturity horizon of each other are one cohort for the detector. */
+const COHORT_SHARE = 0.02;
 /** After a change, at least this many of the newest observations stay. */
 const MIN_KEPT_AFTER_CHANGE = 2;
 
@@ -79,13 +97,13 @@ export function basePrior(model: string | undefined, typical?: Readonly<Record<s
 }
 
 function emptyStats(): ModelStats {
-  return { v: 2, obs: [], total: 0, up: 0, down: 0, upRun: 0, downRun: 0 };
+  return { v: 3, obs: [], pending: [], total: 0, up: 0, down: 0, upSince: 0, downSince: 0 };
 }
 
 /** Adds one exact duration (API seconds), e.g. from Segmind's metrics. `prior` is the page's belief. */
-export function observe(stats: ModelStats | undefined, seconds: number, prior?: Prior): ModelStats {
+export function observe(stats: ModelStats | undefined, seconds: number, prior?: Prior, at?: ObservedAt): ModelStats {
   if (!Number.isFinite(seconds) || seconds <= 0) return stats ?? emptyStats();
-  return add(stats ?? emptyStats(), Math.log(seconds), 0, prior);
+  return add(stats ?? emptyStats(), Math.log(seconds), 0, prior, at);
 }
 
 /**
@@ -94,47 +112,83 @@ export function observe(stats: ModelStats | undefined, seconds: number, prior?: 
  * spread of ln(duration) the current belief gives that interval, so a poll delayed by the budget
  * (a wide interval) neither drags the median up nor narrows the spread.
  */
-export function observeInterval(stats: ModelStats | undefined, lo: number, hi: number, prior: Prior): ModelStats {
+export function observeInterval(stats: ModelStats | undefined, lo: number, hi: number, prior: Prior, at?: ObservedAt): ModelStats {
   const base = stats ?? emptyStats();
   if (!(lo >= 0) || !(hi > lo) || !Number.isFinite(lo)) return base;
-  if (Number.isFinite(hi) && lo > 0 && hi / lo < 1.02) return add(base, Math.log(Math.sqrt(lo * hi)), 0, prior);
+  if (Number.isFinite(hi) && lo > 0 && hi / lo < 1.02) return add(base, Math.log(Math.sqrt(lo * hi)), 0, prior, at);
   const belief = posterior(prior, base);
   const mu = Math.log(belief.median);
   const sigma = predictiveSigma(belief);
   const m = truncatedNormalMoments(mu, sigma, lo > 0 ? Math.log(lo) : -Infinity, Number.isFinite(hi) ? Math.log(hi) : Infinity);
   if (!m) {
     // the belief gives the interval (almost) no chance: it is wrong; take the interval's own middle
-    if (!Number.isFinite(hi)) return add(base, Math.log(Math.max(lo, 1e-3)) + sigma, sigma * sigma, prior);
+    if (!Number.isFinite(hi)) return add(base, Math.log(Math.max(lo, 1e-3)) + sigma, sigma * sigma, prior, at);
     const a = Math.log(Math.max(lo, hi / 100));
     const b = Math.log(hi);
-    return add(base, (a + b) / 2, ((b - a) * (b - a)) / 12, prior);
+    return add(base, (a + b) / 2, ((b - a) * (b - a)) / 12, prior, at);
   }
-  return add(base, m.mean, m.variance, prior);
+  return add(base, m.mean, m.variance, prior, at);
 }
 
-function add(stats: ModelStats, x: number, variance: number, prior: Prior | undefined): ModelStats {
-  const s: ModelStats = { ...stats, obs: stats.obs.slice() };
-  // change detection against the belief before this observation
-  if (s.obs.length >= 1 || prior) {
-    const belief = posterior(prior ?? { median: Math.exp(x), sigma: PAGE_SIGMA, n: 0 }, stats);
-    const z = (x - Math.log(belief.median)) / Math.max(MIN_SIGMA, belief.sigma);
-    s.up = Math.max(0, s.up + z - CUSUM_K);
-    s.down = Math.max(0, s.down - z - CUSUM_K);
-    s.upRun = s.up > 0 ? s.upRun + 1 : 0;
-    s.downRun = s.down > 0 ? s.downRun + 1 : 0;
-    if (s.up > CUSUM_H || s.down > CUSUM_H) {
-      // a change: keep only what came since it began (this observation included)
-      const since = Math.max(MIN_KEPT_AFTER_CHANGE, s.up > CUSUM_H ? s.upRun : s.downRun) - 1;
-      s.obs = s.obs.slice(Math.max(0, s.obs.length - since));
-      s.up = s.down = 0;
-      s.upRun = s.downRun = 0;
-      s.changed = true;
-    }
-  }
-  s.obs.push([x, Math.max(0, variance)]);
+function add(stats: ModelStats, x: number, variance: number, prior: Prior | undefined, at: ObservedAt | undefined): ModelStats {
+  const submitted = at ? at.submittedAt : stats.total;
+  const s: ModelStats = { ...stats, obs: stats.obs.slice(), pending: stats.pending.slice() };
+  s.obs.push([x, Math.max(0, variance), submitted]);
   if (s.obs.length > MAX_OBSERVATIONS) s.obs.splice(0, s.obs.length - MAX_OBSERVATIONS);
   s.total = stats.total + 1;
+  const reference = prior ?? { median: Math.exp(x), sigma: PAGE_SIGMA, n: 0 };
+  if (!at) {
+    // no times: the detector takes observations as they come
+    detect(s, [[submitted, x]], reference, stats);
+    return s;
+  }
+  s.pending.push([submitted, x]);
+  // mature: submitted longer ago than nearly any run takes, so its cohort has (nearly) all finished
+  const belief = posterior(reference, s);
+  const horizon = lognormalQuantileAfter(0.99, 0, belief.median, predictiveSigma(belief)) * at.unit;
+  const ready = s.pending.filter((p) => p[0] + horizon <= at.now).sort((a, b) => a[0] - b[0]);
+  if (ready.length) {
+    s.pending = s.pending.filter((p) => p[0] + horizon > at.now);
+    detect(s, ready, reference, s, horizon * COHORT_SHARE);
+  }
+  if (s.pending.length > MAX_OBSERVATIONS) s.pending.splice(0, s.pending.length - MAX_OBSERVATIONS);
   return s;
+}
+
+/**
+ * Runs the CUSUM over `items` ([submitted, ln T], in submission order) against the belief of
+ * `basis`. Jobs submitted within `together` ms of each other count as one step, their mean residual
+ * scaled by sqrt(count): among them no order says anything.
+ */
+function detect(s: ModelStats, items: Array<[number, number]>, prior: Prior, basis: ModelStats, together = 0): void {
+  const belief = posterior(prior, basis);
+  const mu = Math.log(belief.median);
+  const sd = Math.max(MIN_SIGMA, belief.sigma);
+  for (let i = 0; i < items.length; ) {
+    const submitted = items[i][0];
+    let sum = 0;
+    let k = 0;
+    while (i < items.length && items[i][0] - submitted <= together) {
+      sum += (items[i][1] - mu) / sd;
+      k++;
+      i++;
+    }
+    const z = sum / Math.sqrt(k);
+    if (s.up === 0) s.upSince = submitted;
+    if (s.down === 0) s.downSince = submitted;
+    s.up = Math.max(0, s.up + z - CUSUM_K);
+    s.down = Math.max(0, s.down - z - CUSUM_K);
+    if (s.up > CUSUM_H || s.down > CUSUM_H) {
+      // a change: keep only the jobs submitted since it began (at least the newest few)
+      const since = s.up > CUSUM_H ? s.upSince : s.downSince;
+      const kept = s.obs.filter((o) => o[2] >= since);
+      s.obs = kept.length >= MIN_KEPT_AFTER_CHANGE ? kept : s.obs.slice(-MIN_KEPT_AFTER_CHANGE);
+      s.pending = s.pending.filter((p) => p[0] >= since);
+      s.up = s.down = 0;
+      s.changed = true;
+      return;
+    }
+  }
 }
 
 /**
@@ -207,12 +261,15 @@ export function isModelStats(v: unknown): v is ModelStats {
   const s = v as Record<string, unknown>;
   const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
   return (
-    s.v === 2 &&
+    s.v === 3 &&
     Array.isArray(s.obs) &&
     s.obs.length <= MAX_OBSERVATIONS &&
-    s.obs.every((o) => Array.isArray(o) && o.length === 2 && finite(o[0]) && finite(o[1]) && o[1] >= 0) &&
+    s.obs.every((o) => Array.isArray(o) && o.length === 3 && finite(o[0]) && finite(o[1]) && o[1] >= 0 && finite(o[2])) &&
+    Array.isArray(s.pending) &&
+    s.pending.length <= MAX_OBSERVATIONS &&
+    s.pending.every((o) => Array.isArray(o) && o.length === 2 && finite(o[0]) && finite(o[1])) &&
     finite(s.total) && s.total >= 0 &&
     finite(s.up) && s.up >= 0 && finite(s.down) && s.down >= 0 &&
-    finite(s.upRun) && finite(s.downRun)
+    finite(s.upSince) && finite(s.downSince)
   );
 }

@@ -99,13 +99,17 @@ export function simulate(prior: Prior, durations: readonly number[], options: Si
   const learn = options.learn ?? true;
   let stats: ModelStats | undefined;
   const outcomes: JobOutcome[] = [];
+  // each job is submitted when the previous one's result came (API seconds, as ms for the learner)
+  let submittedAt = 0;
   for (const d of durations) {
     const belief = learn ? posterior(prior, stats) : prior;
     const o = simulateJob(d, belief, rand, schedule);
     outcomes.push({ requests: o.requests, delay: o.delay });
     if (learn) {
-      stats = options.observe === 'interval' ? observeInterval(stats, o.lastRunningAt, o.seenAt, prior) : observe(stats, d, prior);
+      const at = { submittedAt: submittedAt * 1000, now: (submittedAt + o.seenAt) * 1000, unit: 1000 };
+      stats = options.observe === 'interval' ? observeInterval(stats, o.lastRunningAt, o.seenAt, prior, at) : observe(stats, d, prior, at);
     }
+    submittedAt += o.seenAt;
   }
   return { ...summarize(outcomes), outcomes };
 }
