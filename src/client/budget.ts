@@ -170,6 +170,8 @@ export class SharedBudget {
   private inflight = 0;
   /** answer times of requests still inside the window, ascending */
   private readonly answers = new TimeQueue();
+  /** release times of the result fetches of the last window: the pacing leaves them their share */
+  private readonly fetchTimes = new TimeQueue();
   /** ok answers within the last window, in answer order: their answer times, and their dispatch times */
   private readonly okAnswered = new TimeQueue();
   private readonly okDispatched = new TimeQueue();
@@ -347,11 +349,16 @@ export class SharedBudget {
   private expire(now: number): void {
     const edge = now - this.windowMs - SLOT_MARGIN_MS;
     while (this.answers.size && this.answers.peek() <= edge) this.answers.shift();
+    while (this.fetchTimes.size && this.fetchTimes.peek() <= edge) this.fetchTimes.shift();
   }
 
-  /** Pacing interval of calls other than fetches, ms. */
+  /**
+   * Pacing interval of calls other than fetches, ms: the window's slots less those result fetches
+   * take (at least the one kept for them), evenly spread.
+   */
   private get spacing(): number {
-    return (this.windowMs * PACE_MARGIN) / Math.max(1, this.effective - this.reserve);
+    const fetchShare = Math.max(this.reserve, Math.min(this.fetchTimes.size, this.effective - 1));
+    return (this.windowMs * PACE_MARGIN) / Math.max(1, this.effective - fetchShare);
   }
 
   private get burst(): number {
@@ -397,6 +404,7 @@ export class SharedBudget {
       if (room <= 0) break;
       this.fetches.delete(w);
       this.release(w, now);
+      this.fetchTimes.push(now);
       room--;
     }
     // 2. the rest, paced, never into the slot kept for fetches

@@ -48,6 +48,8 @@ export class AdmissionRefused extends Error {
 
 /** A message let through: report what became of its submit. */
 export interface Admitted {
+  /** epoch ms by which its submit was planned to go out (the budget sends it before polls that are not due) */
+  deadline: number;
   submitted(job: { requestId: string; submittedAt: string | number; model?: string }): void;
   /** the submit failed; `maybeBilled`: after it was sent, so the job may exist (its estimated cost stays counted) */
   failed(maybeBilled?: boolean): void;
@@ -249,7 +251,9 @@ export class Account implements JobTracker {
     const key = this.reservationSeq++;
     this.reserved.set(key, { model: req.model, belief: req.belief, at: now, requests: req.requests });
     let settled = false;
+    const windowMs = this.member?.rate().windowMs ?? 60_000;
     return {
+      deadline: now + windowMs,
       submitted: (job) => {
         if (settled) return;
         settled = true;

@@ -10,11 +10,11 @@ import type { Translate } from './runtime-text';
 /** Admission control and the spending cap of the account (src/nodes/submit-gate.ts). */
 export interface SubmitGate {
   /** waits until the account's budget can take the job; throws a NodeInputError (nothing sent) when it cannot */
-  admit(signal: AbortSignal, requests: number): Promise<{ submitted(handle: JobHandle): void; failed(maybeBilled: boolean): void }>;
+  admit(signal: AbortSignal, requests: number): Promise<{ deadline?: number; submitted(handle: JobHandle): void; failed(maybeBilled: boolean): void }>;
 }
 
 export interface Submitter extends Uploader {
-  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<JobHandle>;
+  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal; deadline?: number }): Promise<JobHandle>;
 }
 
 type PayloadSchema = z.ZodTypeAny;
@@ -70,7 +70,7 @@ export async function submitJob(
 ): Promise<JobHandle> {
   // the budget and the spending cap first: a message that must wait or is refused has cost nothing
   const admitted = await gate?.admit(signal, 1 + (countUploads(fields) > 0 ? 1 : 0));
-  const state = { posted: false };
+  const state = { posted: false, deadline: admitted?.deadline };
   try {
     const handle = await uploadAndSubmit(t, client, model, schema, params, fields, signal, state);
     admitted?.submitted(handle);
@@ -94,7 +94,7 @@ async function uploadAndSubmit(
   params: Record<string, unknown>,
   fields: ClassifiedField[],
   signal: AbortSignal,
-  state: { posted: boolean },
+  state: { posted: boolean; deadline?: number },
 ): Promise<JobHandle> {
   let urls: Record<string, string>;
   try {
@@ -107,7 +107,8 @@ async function uploadAndSubmit(
   if (schema) check(t, schema, payload);
   try {
     state.posted = true;
-    return await client.submit(model, payload, { signal });
+    // admitted: its submit is due within the window admission control planned it in
+    return await client.submit(model, payload, { signal, deadline: state.deadline });
   } catch (err) {
     // A submit cut short by close may still have reached Segmind: say so instead of ending silently.
     const e = err as { code?: unknown; attempts?: unknown };
