@@ -116,7 +116,7 @@ interface Waiter {
 }
 
 /** Pacing: calls other than fetches go out no faster than (limit - reserve) per window, times this. */
-const PACE_MARGIN = 1.01;
+const PACE_MARGIN = 1.005;
 /** Pacing banks at most this much time's worth of releases (a late timer), and at most this share of the rate. */
 const BURST_SPAN_MS = 20;
 const BURST_SHARE = 0.01;
@@ -350,6 +350,11 @@ export class SharedBudget {
     const edge = now - this.windowMs - SLOT_MARGIN_MS;
     while (this.answers.size && this.answers.peek() <= edge) this.answers.shift();
     while (this.fetchTimes.size && this.fetchTimes.peek() <= edge) this.fetchTimes.shift();
+  }
+
+  /** Real ms between two paced requests (polls, submits) now: what a poll loop cannot beat. */
+  get pacingMs(): number {
+    return this.spacing;
   }
 
   /**

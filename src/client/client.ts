@@ -169,6 +169,11 @@ export class SegmindClient {
     return this.budget.budget.snapshot();
   }
 
+  /** Real ms between two paced requests (polls, submits) of the account now. */
+  pacingMs(): number {
+    return this.budget.budget.pacingMs;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

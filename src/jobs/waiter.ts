@@ -26,6 +26,8 @@ export interface JobClient {
   status(job: JobRef, opts?: CallOptions): Promise<StatusResult>;
   result(job: JobRef, opts?: CallOptions): Promise<ResultBody>;
   download(url: string, opts?: CallOptions): Promise<Download>;
+  /** real ms between two paced requests of the budget now (polls cannot come faster) */
+  pacingMs?(): number;
 }
 
 /** Segmind keeps status and result for one hour (API time) after submission. */
@@ -265,7 +267,9 @@ export class Waiter {
       if (errors > 0) {
         wait = Math.max(this.errorBackoff(errors), notBefore - Date.now());
       } else if (!pollNow) {
-        wait = nextPollDelay({ elapsed: this.elapsedSeconds(job, origin), prior, rand: this.random() }, this.schedule) * this.unit;
+        const elapsed = this.elapsedSeconds(job, origin);
+        wait = nextPollDelay({ elapsed, prior, rand: this.random() }, this.schedule) * this.unit;
+        wait = this.scarceWait(wait, elapsed, prior);
       }
       pollNow = false;
       wait = Math.min(wait, Math.max(0, earliestDeadline(a) - Date.now()));
@@ -451,6 +455,31 @@ export class Waiter {
     });
   }
 
+  /**
+   * When the budget paces polls further apart than the schedule's own intervals (a plan of a few
+   * requests per minute), polls cannot follow the schedule anyway: the budget's allocator then
+   * decides which job's poll goes. A slot left unused is lost, so a job asks for a poll every pacing
+   * interval as soon as it may have finished within one (not only from the schedule's first poll
+   * on, which is placed for an unlimited budget); the allocator gives it a slot only when no poll
+   * more likely to find a job done is waiting.
+   */
+  private scarceWait(wait: number, elapsed: number, prior: ReturnType<WaiterOptions['belief']>): number {
+    const pace = this.opts.client.pacingMs?.();
+    if (pace === undefined || !(pace > 0)) return wait;
+    const paceSeconds = pace / this.unit;
+    // not scarce: the schedule's own intervals near the median are longer than the pacing
+    if (paceSeconds < SCARCE_PACE_SECONDS) return wait;
+    if (wait <= pace) return wait;
+    // the first moment within the schedule's wait from which a pacing interval may hold the end
+    const waitSeconds = wait / this.unit;
+    for (let ahead = 0; ahead < waitSeconds; ahead += paceSeconds / 4) {
+      if (finishedChance(prior, elapsed + ahead, elapsed + ahead + paceSeconds, this.schedule) >= SCARCE_MIN_CHANCE) {
+        return Math.min(wait, Math.max(ahead * this.unit, pace));
+      }
+    }
+    return wait;
+  }
+
   /** Exponential pause after consecutive retryable errors, with jitter, in real ms. */
   private errorBackoff(errors: number): number {
     const seconds = Math.min(MAX_ERROR_BACKOFF, 2 ** Math.min(errors, 10));
@@ -543,6 +572,11 @@ function asFailure(err: unknown): Failure {
   const retryable = e.retryable === true || garbled;
   return { kind: 'error', retryable, error: { message, text: e.text, code, httpStatus } };
 }
+
+/** Pacing (API s) from which the budget, not the schedule, sets the pace of polls. */
+const SCARCE_PACE_SECONDS = 5;
+/** ...and from which chance of having finished within one pacing interval a job asks for polls. */
+const SCARCE_MIN_CHANCE = 0.005;
 
 /** API seconds a poll made at a message's deadline may still take before the message times out */
 const DEADLINE_GRACE_S = 5;

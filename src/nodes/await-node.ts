@@ -156,6 +156,7 @@ function localizedClient(client: JobClient, t: Translate): JobClient {
     status: (job, opts) => client.status(job, opts).catch(localize),
     result: (job, opts) => client.result(job, opts).catch(localize),
     download: (url, opts) => client.download(url, opts).catch(localize),
+    pacingMs: client.pacingMs ? () => client.pacingMs!() : undefined,
   };
 }
 
