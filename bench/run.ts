@@ -1,5 +1,5 @@
 // One command for every benchmark: `npm run bench` (builds, then runs this).
-//   tsx bench/run.ts                 all parts (a, b, c, d), each in a fresh process
+//   tsx bench/run.ts                 all parts (a, e, b, c, d), each in a fresh process
 //   tsx bench/run.ts --only a,c      some parts; the others keep their last results
 //   tsx bench/run.ts --quick         smaller sizes, for checking the harness itself
 //   tsx bench/run.ts --report        no measuring: rewrite BENCHMARKS.md and the chart from bench/results
@@ -12,7 +12,7 @@ import { forkTs, ROOT } from './lib/proc';
 import { PART_TITLES, writeChart, writeMarkdown } from './lib/report';
 import { textTable } from './lib/table';
 
-const ALL: PartId[] = ['a', 'b', 'c', 'd'];
+const ALL: PartId[] = ['a', 'e', 'b', 'c', 'd'];
 const RESULTS = path.join(ROOT, 'bench', 'results');
 
 function parseArgs(argv: string[]): { parts: PartId[]; quick: boolean } {
@@ -25,7 +25,7 @@ function parseArgs(argv: string[]): { parts: PartId[]; quick: boolean } {
     const wanted = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
     const bad = wanted.filter((w) => !ALL.includes(w as PartId));
     if (bad.length || !wanted.length) {
-      throw new Error(`--only: expected a comma-separated list of a, b, c, d; got ${JSON.stringify(value)}`);
+      throw new Error(`--only: expected a comma-separated list of a, b, c, d, e; got ${JSON.stringify(value)}`);
     }
     parts = ALL.filter((p) => wanted.includes(p));
   }

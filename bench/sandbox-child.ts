@@ -133,12 +133,26 @@ serve({
       if (j.durationSeconds !== undefined) s.scriptJob({ model: j.model, outcome: 'complete', durationSeconds: j.durationSeconds });
     }
     const t0 = Date.now();
+    // at most this many submits under way at once (thousands at once would run out of sockets)
+    let free = args.concurrency ?? 64;
+    const queue: Array<() => void> = [];
+    const turn = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => queue.push(r)));
+    const done = () => {
+      const next = queue.shift();
+      if (next) next();
+      else free++;
+    };
     return Promise.all(
       args.jobs.map(async (j, index) => {
         await new Promise((r) => setTimeout(r, Math.max(0, t0 + args.offsetsMs[index] - Date.now())));
-        const handle = await submitOne(j.model, args.payloads[j.model]);
-        emit('handle', { handle, index });
-        return handle;
+        await turn();
+        try {
+          const handle = await submitOne(j.model, args.payloads[j.model]);
+          emit('handle', { handle, index });
+          return handle;
+        } finally {
+          done();
+        }
       }),
     );
   },

@@ -1,5 +1,5 @@
 // Runs one benchmark part in this (fresh) process and hands its report to bench/run.ts over IPC.
-// Usage (normally started by run.ts): node --import tsx bench/worker.ts <a|b|c|d> [--quick] [--out report.json]
+// Usage (normally started by run.ts): node --import tsx bench/worker.ts <a|b|c|d|e> [--quick] [--out report.json]
 import { writeFileSync } from 'node:fs';
 import type { PartId, PartReport } from './lib/part';
 
@@ -8,12 +8,13 @@ const parts: Record<PartId, () => Promise<{ run(opts: { quick: boolean }): Promi
   b: () => import('./parts/rate-limits'),
   c: () => import('./parts/scale'),
   d: () => import('./parts/large-result'),
+  e: () => import('./parts/robustness'),
 };
 
 async function main(): Promise<void> {
   const id = process.argv[2] as PartId;
   const load = parts[id];
-  if (!load) throw new Error(`bench worker: unknown part ${JSON.stringify(id)}; expected a, b, c or d`);
+  if (!load) throw new Error(`bench worker: unknown part ${JSON.stringify(id)}; expected a, b, c, d or e`);
   const mod = await load();
   const report = await mod.run({ quick: process.argv.includes('--quick') });
   const out = process.argv.indexOf('--out');

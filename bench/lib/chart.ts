@@ -22,6 +22,8 @@ export interface ScatterSpec {
   /** shaded region x <= xMax and y <= yMax */
   target?: { xMax: number; yMax: number; label: string };
   legend?: { main: string; alt?: string };
+  /** a curve drawn through its points in x order (e.g. the optimal frontier), labelled at its end */
+  line?: { label: string; points: Array<{ x: number; y: number }> };
 }
 
 const W = 760;
@@ -40,6 +42,7 @@ function niceStep(range: number, count: number): number {
 export function scatterSvg(spec: ScatterSpec): string {
   const xs = spec.points.map((p) => p.x).concat(spec.target ? [spec.target.xMax] : []);
   const ys = spec.points.map((p) => p.y).concat(spec.target ? [spec.target.yMax] : []);
+  // the curve is drawn where the points are; it does not widen the axes
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
 
@@ -109,6 +112,19 @@ export function scatterSvg(spec: ScatterSpec): string {
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#555"/>`);
   out.push(`<text x="${M.left + pw / 2}" y="${H - 18}" text-anchor="middle" font-size="13">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(20 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13">${esc(spec.yLabel)}</text>`);
+
+  if (spec.line && spec.line.points.length > 1) {
+    const x0 = Math.min(...xs) * 0.8;
+    const x1 = Math.max(...xs) * 1.25;
+    const y0 = Math.min(...ys) * 0.8;
+    const y1 = Math.max(...ys) * 1.25;
+    const pts = spec.line.points.filter((p) => p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1).sort((a, b) => a.x - b.x);
+    if (pts.length > 1) {
+      out.push(`<polyline points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}" fill="none" stroke="#2e7d32" stroke-width="2"/>`);
+      const last = pts[0];
+      out.push(`<text x="${sx(last.x) + 8}" y="${sy(last.y) - 8}" fill="#2e7d32" font-size="11">${esc(spec.line.label)}</text>`);
+    }
+  }
 
   for (const p of spec.points) {
     const x = sx(p.x);

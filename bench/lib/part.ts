@@ -3,7 +3,7 @@
 import type { Table } from './table';
 import type { Point } from './chart';
 
-export type PartId = 'a' | 'b' | 'c' | 'd';
+export type PartId = 'a' | 'b' | 'c' | 'd' | 'e';
 
 export interface Target {
   /** what is measured, e.g. 'sadtalker: status requests vs fixed 2 s' */
@@ -27,7 +27,7 @@ export interface PartReport {
   targets: Target[];
   /** observations, and for any miss: why and what would fix it */
   notes: string[];
-  chart?: { title: string; subtitle: string; points: Point[]; target?: { xMax: number; yMax: number; label: string } };
+  chart?: { title: string; subtitle: string; points: Point[]; target?: { xMax: number; yMax: number; label: string }; line?: { label: string; points: Array<{ x: number; y: number }> } };
   /** the raw figures behind the tables */
   data: unknown;
   /** set when the part could not run to the end */

@@ -34,6 +34,8 @@ export interface SubmitSpreadArgs {
   payloads: Record<string, unknown>;
   /** job i is submitted at offsetsMs[i] after the call */
   offsetsMs: number[];
+  /** most submits under way at once; default 64 */
+  concurrency?: number;
 }
 
 export interface JobTiming {

@@ -2,9 +2,9 @@
 // src/jobs/schedule.ts nextPollDelay with the node's priors) against fixed-interval pollers, on the
 // same seeded lognormal durations.
 
-import { basePrior, observe, PAGE_SECONDS, PAGE_SIGMA, posterior, type ModelStats, type Prior } from '../../src/jobs/priors';
-import { lognormalDurations, seededRandom, simulate, simulateFixed, simulateJob, summarize, type SimulationResult } from '../../src/jobs/simulate';
-import { Waiter, type JobClient } from '../../src/jobs/waiter';
+import { basePrior, PAGE_SECONDS, PAGE_SIGMA } from '../../src/jobs/priors';
+import { lognormalDurations, simulate, simulateFixed } from '../../src/jobs/simulate';
+import { delayAt, frontier, requestsAt, type FrontierPoint } from '../lib/frontier';
 import { percentile } from '../lib/stats';
 import { MODELS } from '../lib/payloads';
 
@@ -17,57 +17,8 @@ export const FIXED_CLIENTS = [
 ] as const;
 
 export const NODE_CLIENT = 'await node';
-export const WAITER_CLIENT = 'await node, as waiter.ts learns';
-
-/**
- * Whether the real Waiter (src/jobs/waiter.ts) learns a run time from a job whose very first poll
- * already answers COMPLETED. simulate.ts does (it takes the midpoint of submission and that poll);
- * if the waiter does not, the short end of the distribution never reaches its belief. Found out by
- * running the Waiter itself on two jobs against a stand-in client at a tiny time scale.
- */
-export async function waiterLearnsFirstPollHits(): Promise<{ firstPollHit: boolean; afterRunning: boolean }> {
-  const probe = async (answers: string[]): Promise<boolean> => {
-    let learned = false;
-    const result = { status: 'COMPLETED', final: true, output: 'https://example.com/out.mp4', raw: { status: 'COMPLETED', output: 'https://example.com/out.mp4' } };
-    const client: JobClient = {
-      status: async () => {
-        const status = answers.shift() ?? 'COMPLETED';
-        return { status, final: status === 'COMPLETED', raw: { status } };
-      },
-      result: async () => result,
-      download: async () => {
-        throw new Error('not used in url mode');
-      },
-    };
-    const waiter = new Waiter({
-      client,
-      timeScale: 0.0001,
-      resultMode: 'url',
-      folder: '',
-      belief: () => basePrior('sadtalker'),
-      observed: () => {
-        learned = true;
-      },
-    });
-    const end = await waiter.watch({ requestId: 'probe', model: 'sadtalker', submittedAt: Date.now() }, Date.now() + 5000);
-    waiter.close();
-    if (end.kind !== 'completed') throw new Error(`waiter probe: expected completed, got ${end.kind}`);
-    return learned;
-  };
-  return { firstPollHit: await probe(['COMPLETED']), afterRunning: await probe(['PROCESSING', 'COMPLETED']) };
-}
-
-/** simulate(), except that jobs seen COMPLETED on their first poll teach nothing (what the waiter does when the probe says so). */
-export function simulateSkippingFirstPollHits(prior: Prior, durations: readonly number[]): SimulationResult {
-  const rand = seededRandom(12345);
-  let stats: ModelStats | undefined;
-  const outcomes = durations.map((d) => {
-    const o = simulateJob(d, posterior(prior, stats), rand);
-    if (o.requests > 1) stats = observe(stats, (o.lastRunningAt + o.seenAt) / 2);
-    return { requests: o.requests, delay: o.delay };
-  });
-  return { ...summarize(outcomes), outcomes };
-}
+/** the same, learning without Segmind's metrics: each job only as the interval between two polls (censored) */
+export const CENSORED_CLIENT = 'await node, no metrics';
 
 export interface ClientFigures {
   client: string;
@@ -85,12 +36,20 @@ export interface ModelSim {
   p5x: number;
   p95x: number;
   clients: ClientFigures[];
+  /** the optimal requests/delay frontier for the true distribution (dynamic programming) */
+  frontier: FrontierPoint[];
+  /** the node against the frontier: its delay / the frontier's at its requests, its requests / the frontier's at its delay */
+  delayRatio: number;
+  requestRatio: number;
+  censoredDelayRatio: number;
+  censoredRequestRatio: number;
+  /** at the node's mean delay: the fixed interval with that delay (2 x delay) and its requests */
+  equalDelayInterval: number;
+  equalDelayRequests: number;
 }
 
 export interface PollingSim {
   jobsPerModel: number;
-  /** what the waiter probe found; when it skips first-poll hits, WAITER_CLIENT rows are added */
-  waiterProbe: { firstPollHit: boolean; afterRunning: boolean };
   sigma: number;
   models: ModelSim[];
   /** all models' jobs pooled (each model the same number of jobs) */
@@ -106,8 +65,6 @@ export function seedFor(model: string): number {
 }
 
 export async function runPollingSim(jobsPerModel = 10_000): Promise<PollingSim> {
-  const waiterProbe = await waiterLearnsFirstPollHits();
-  const skips = waiterProbe.afterRunning && !waiterProbe.firstPollHit;
   const models: ModelSim[] = [];
   const pooledOutcomes = new Map<string, { requests: number[]; delays: number[] }>();
   const pool = (client: string, requests: number[], delays: number[]) => {
@@ -120,20 +77,21 @@ export async function runPollingSim(jobsPerModel = 10_000): Promise<PollingSim> 
     const durations = durationsFor(model, jobsPerModel, seedFor(model));
     const median = PAGE_SECONDS[model];
     const clients: ClientFigures[] = [];
-    // the node learns from each finished job, as it does in Node-RED (learn: true is the default)
+    // the node learns from each finished job, as it does in Node-RED: from Segmind's metrics (exact)
     const node = simulate(basePrior(model), durations);
     clients.push({ client: NODE_CLIENT, requests: node.meanRequests, meanDelay: node.meanDelay, p95Delay: node.p95Delay });
     pool(NODE_CLIENT, node.outcomes.map((o) => o.requests), node.outcomes.map((o) => o.delay));
-    if (skips) {
-      const w = simulateSkippingFirstPollHits(basePrior(model), durations);
-      clients.push({ client: WAITER_CLIENT, requests: w.meanRequests, meanDelay: w.meanDelay, p95Delay: w.p95Delay });
-      pool(WAITER_CLIENT, w.outcomes.map((o) => o.requests), w.outcomes.map((o) => o.delay));
-    }
+    // and without metrics: only the interval between the last poll that saw it running and the one that saw it done
+    const censored = simulate(basePrior(model), durations, { observe: 'interval' });
+    clients.push({ client: CENSORED_CLIENT, requests: censored.meanRequests, meanDelay: censored.meanDelay, p95Delay: censored.p95Delay });
+    pool(CENSORED_CLIENT, censored.outcomes.map((o) => o.requests), censored.outcomes.map((o) => o.delay));
     for (const f of FIXED_CLIENTS) {
       const r = simulateFixed(durations, f.interval);
       clients.push({ client: f.label, requests: r.meanRequests, meanDelay: r.meanDelay, p95Delay: r.p95Delay });
       pool(f.label, r.outcomes.map((o) => o.requests), r.outcomes.map((o) => o.delay));
     }
+    const fr = frontier(median, PAGE_SIGMA);
+    const equalDelayInterval = 2 * node.meanDelay;
     models.push({
       model,
       median,
@@ -141,6 +99,13 @@ export async function runPollingSim(jobsPerModel = 10_000): Promise<PollingSim> 
       p5x: percentile(durations, 5) / median,
       p95x: percentile(durations, 95) / median,
       clients,
+      frontier: fr,
+      delayRatio: node.meanDelay / delayAt(fr, node.meanRequests),
+      requestRatio: node.meanRequests / requestsAt(fr, node.meanDelay),
+      censoredDelayRatio: censored.meanDelay / delayAt(fr, censored.meanRequests),
+      censoredRequestRatio: censored.meanRequests / requestsAt(fr, censored.meanDelay),
+      equalDelayInterval,
+      equalDelayRequests: simulateFixed(durations, equalDelayInterval).meanRequests,
     });
   }
   const pooled = [...pooledOutcomes].map(([client, p]) => ({
@@ -149,5 +114,19 @@ export async function runPollingSim(jobsPerModel = 10_000): Promise<PollingSim> 
     meanDelay: p.delays.reduce((s, x) => s + x, 0) / p.delays.length,
     p95Delay: percentile(p.delays, 95),
   }));
-  return { jobsPerModel, waiterProbe, sigma: PAGE_SIGMA, models, pooled };
+  return { jobsPerModel, sigma: PAGE_SIGMA, models, pooled };
+}
+
+/**
+ * The frontier of all models pooled (each the same number of jobs): at one price of delay each
+ * model's optimum, averaged; the pooled optimum of a separable problem.
+ */
+export function pooledFrontier(models: ModelSim[]): FrontierPoint[] {
+  const n = models[0].frontier.length;
+  const out: FrontierPoint[] = [];
+  for (let i = 0; i < n; i++) {
+    const pts = models.map((m) => [...m.frontier].sort((a, b) => a.lambda - b.lambda)[i]);
+    out.push({ lambda: pts[0].lambda, requests: pts.reduce((s, p) => s + p.requests, 0) / pts.length, delay: pts.reduce((s, p) => s + p.delay, 0) / pts.length });
+  }
+  return out.sort((a, b) => a.requests - b.requests);
 }

@@ -3,7 +3,8 @@
 import type { Agent } from 'undici';
 import { fromBuffer as sniffFileType } from 'file-type';
 import { name as packageName, version as packageVersion } from '../../package.json';
-import { RequestBudget, type BudgetStats } from './budget';
+import { PRIORITY, SharedBudget, type BudgetHandle, type BudgetStats, type RateSnapshot, type Ticket } from './budget';
+import { accountId, sharedBudget } from './budget-registry';
 import { lengthCheckedStream } from './download-stream';
 import {
   SegmindError,
@@ -84,6 +85,8 @@ interface Exchange {
   sendKey: boolean;
   /** counts against the request budget (every API-host request) */
   budgeted: boolean;
+  /** the caller's wishes for the budget's allocator: priority, deadline, value */
+  call: CallOptions;
   priority: number;
   /** the caller's signal; close() reaches the call through the client's set of in-flight attempts */
   signal?: AbortSignal;
@@ -133,7 +136,9 @@ export class SegmindClient {
   private readonly timeouts: Timeouts;
   private readonly maxAttempts: number;
   private readonly agent: Agent;
-  private readonly budget: RequestBudget;
+  private readonly budget: BudgetHandle;
+  /** a hash of key and base URL: the account's id for shared state above the client (never the key) */
+  readonly account: string;
   /**
    * Each attempt's abort handle while its request (or streamed body) is under way; close() aborts
    * them. A Set rather than one listener per call on a shared close signal: an EventTarget walks
@@ -178,16 +183,26 @@ export class SegmindClient {
     setMaxListeners(0, this.closer.signal);
     this.jsonGetHeaders = { 'user-agent': USER_AGENT, accept: 'application/json', 'x-api-key': this.apiKey };
     this.agent = createAgent(this.timeouts);
-    this.budget = new RequestBudget({
-      rpm: this.requestsPerMinute,
-      timeScale: this.timeScale,
-      log: (level, message) => this.log(level, message),
-    });
+    this.account = options.accountId ?? accountId(this.apiKey, this.baseUrl);
+    const budgetOptions = { rpm: this.requestsPerMinute, timeScale: this.timeScale, log: (level: 'debug' | 'info' | 'warn', message: string) => this.log(level, message) };
+    // shared: one budget per account in this process (config nodes with one key, and redeploys)
+    const shared = options.shareBudget ? sharedBudget(this.account, budgetOptions) : new SharedBudget(budgetOptions);
+    this.budget = shared.handle(this.requestsPerMinute, budgetOptions.log);
   }
 
   /** Read-only counters of the request budget, for tests and benchmarks. */
   get stats(): BudgetStats {
     return this.budget.stats;
+  }
+
+  /** The budget's state now, for admission control above the client. */
+  rate(): RateSnapshot {
+    return this.budget.budget.snapshot();
+  }
+
+  /** Real ms between two paced requests (polls, submits) of the account now. */
+  pacingMs(): number {
+    return this.budget.budget.pacingMs;
   }
 
   get isClosed(): boolean {
@@ -205,7 +220,7 @@ export class SegmindClient {
     }
     const body = toJson(payload ?? {}, 'payload');
     const ctx = this.context('submit', `the submit to model '${model}'`, { model });
-    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts.priority ?? 3, opts.signal, is2xx, JSON_BODY_LIMIT, opts.stopBeforeSend);
+    const { answer, json } = await this.callJson(ctx, 'POST', `${this.baseUrl}/v2/${encodeURIComponent(model)}`, body, opts, PRIORITY.submit, is2xx, JSON_BODY_LIMIT);
     const parsed = submitAnswer.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON without a request_id', answer.res.status);
     const requestId = parsed.data.request_id;
@@ -233,11 +248,10 @@ export class SegmindClient {
     method: 'GET' | 'POST',
     url: string,
     body: Exchange['body'],
-    priority: number,
-    signal: AbortSignal | undefined,
+    call: CallOptions,
+    defaultPriority: number,
     accept: (status: number) => boolean,
     maxBody: number,
-    stopBeforeSend?: AbortSignal,
   ): Promise<JsonAnswer> {
     const answer = await this.exchange({
       ctx,
@@ -246,9 +260,10 @@ export class SegmindClient {
       body,
       sendKey: true,
       budgeted: true,
-      priority,
-      signal,
-      stopBeforeSend,
+      call,
+      priority: call.priority ?? defaultPriority,
+      signal: call.signal,
+      stopBeforeSend: call.stopBeforeSend,
       readBody: true,
       maxBody,
       bodyTimeout: this.timeouts.body,
@@ -262,7 +277,7 @@ export class SegmindClient {
     const ref = this.resolveJob(job);
     const ctx = this.context('status', `the status check of request ${ref.requestId}`, ref);
     const url = this.jobUrl(job, 'statusUrl') ?? this.statusUrlFor(ref.requestId);
-    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 5, opts.signal, isJobAnswer, JSON_BODY_LIMIT);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts, PRIORITY.poll, isJobAnswer, JSON_BODY_LIMIT);
     if (answer.res.status === 422) return this.failedOutcome(json, answer, ctx);
     const parsed = statusFields.safeParse(json);
     if (!parsed.success) throw invalidResponse(ctx, 'JSON without a status field', answer.res.status);
@@ -282,7 +297,7 @@ export class SegmindClient {
     const ctx = this.context('result', `the result fetch of request ${ref.requestId}`, ref);
     const url = this.jobUrl(job, 'responseUrl') ?? this.responseUrlFor(ref.requestId);
     const maxBody = Math.min(MAX_JSON_BODY, opts.maxBytes !== undefined && opts.maxBytes > 0 ? opts.maxBytes : RESULT_BODY_LIMIT);
-    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts.priority ?? 3, opts.signal, isJobAnswer, maxBody);
+    const { answer, json } = await this.callJson(ctx, 'GET', url, undefined, opts, PRIORITY.fetch, isJobAnswer, maxBody);
     if (answer.res.status === 422) {
       const failed = this.failedOutcome(json, answer, ctx);
       return { ...failed, output: failed.raw.output };
@@ -317,7 +332,7 @@ export class SegmindClient {
     const parts = await Promise.all(inputs.map((input, i) => uploadPart(input, i)));
     const ctx = this.context('upload', `the upload of ${inputs.length} file${inputs.length === 1 ? '' : 's'}`);
     const body = () => `{"data_urls":[${parts.map(dataUrlJson).join(',')}]}`;
-    const { answer, json } = await this.callJson(ctx, 'POST', this.uploadUrl, body, opts.priority ?? 3, opts.signal, is2xx, JSON_BODY_LIMIT);
+    const { answer, json } = await this.callJson(ctx, 'POST', this.uploadUrl, body, opts, PRIORITY.submit, is2xx, JSON_BODY_LIMIT);
     const parsed = uploadAnswer.safeParse(json);
     const urls = parsed.success ? (parsed.data.urls ?? parsed.data.file_urls) : undefined;
     if (!urls) throw invalidResponse(ctx, 'JSON without a urls or file_urls list', answer.res.status);
@@ -359,7 +374,8 @@ export class SegmindClient {
         url: current.toString(),
         sendKey: keyAllowed && isApi,
         budgeted: isApi,
-        priority: opts.priority ?? 3,
+        call: opts,
+        priority: opts.priority ?? PRIORITY.fetch,
         signal: opts.signal,
         readBody: false,
         maxBody: 0,
@@ -462,10 +478,12 @@ export class SegmindClient {
     for (let attempt = 1; ; attempt++) {
       if (this.closed || waitSignal?.aborted) throw this.abortedError(x, attempt - 1);
       let dispatchedAt = Date.now();
+      let ticket: Ticket | undefined;
       if (x.budgeted) {
         // close() stops the budget, which rejects every queued call
         try {
-          dispatchedAt = await this.budget.acquire(x.priority, waitSignal);
+          ticket = await this.budget.acquire({ priority: x.priority, deadline: x.call.deadline, value: x.call.value, signal: waitSignal });
+          dispatchedAt = ticket.dispatchedAt;
         } catch {
           throw this.abortedError(x, attempt - 1);
         }
@@ -478,6 +496,7 @@ export class SegmindClient {
           try {
             await turn;
           } catch {
+            if (ticket) this.budget.cancelled(ticket);
             throw this.abortedError(x, attempt - 1);
           }
         }
@@ -485,6 +504,7 @@ export class SegmindClient {
       // Nothing may start after close(), even if the budget released this call in the same tick.
       if (this.closed || waitSignal?.aborted) {
         if (gated) this.gate.leave();
+        if (ticket) this.budget.cancelled(ticket);
         throw this.abortedError(x, attempt - 1);
       }
 
@@ -526,6 +546,8 @@ export class SegmindClient {
       } catch (err) {
         body = undefined;
         this.done(control, gated);
+        // it may have reached the server: its slot counts until a window after now
+        if (ticket) this.budget.answered(ticket, 'failed');
         if (signal?.aborted || this.closed) throw this.abortedError(x, attempt, err);
         const failure = classifyTransportError(err);
         if (failure.kind === 'aborted') throw this.abortedError(x, attempt, err);
@@ -552,7 +574,7 @@ export class SegmindClient {
       if (res.status === 429) {
         const now = Date.now();
         const hint = retryHintTime(res.headers, this.timeScale, now);
-        if (x.budgeted) this.budget.rateLimited(dispatchedAt, hint);
+        if (ticket) this.budget.answered(ticket, 'limited', hint);
         const tooLong = hint !== undefined && hint - now > MAX_HINT_WAIT_API_MS * this.timeScale;
         if (attempt < this.maxAttempts && !tooLong) {
           await this.pause(x, attempt, 'HTTP 429 rate limited', hint);
@@ -563,7 +585,7 @@ export class SegmindClient {
           attempts: attempt,
         });
       }
-      if (x.budgeted) this.budget.succeeded();
+      if (ticket) this.budget.answered(ticket, 'ok');
       if (x.accept(res.status)) {
         const release = streaming ? this.releaser(control, gated) : NO_RELEASE;
         return { res, text, over, attempts: attempt, dispatchedAt, release };

@@ -2,5 +2,7 @@
 export { SegmindClient, USER_AGENT, type JobRef } from './client';
 export { SegmindError, isSegmindError } from './errors';
 export { validateApiUrl, isLoopbackHost, DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL } from './urls';
-export type { BudgetStats } from './budget';
+export { PRIORITY } from './budget';
+export type { BudgetStats, RateSnapshot } from './budget';
+export { accountId } from './budget-registry';
 export type * from './types';

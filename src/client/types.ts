@@ -30,6 +30,17 @@ export interface ClientOptions {
   /** Request budget shared by every call of this client. Default 5 (Segmind Free). */
   requestsPerMinute?: number;
   /**
+   * Share the budget with every other client of this process that has the same key, base URL and
+   * time scale (and keep it when clients close and new ones start, as on a redeploy). The lowest
+   * requestsPerMinute of the clients alive applies. Default false: a budget of its own.
+   */
+  shareBudget?: boolean;
+  /**
+   * The account the budget is shared by (with shareBudget); default: derived from the key and the
+   * base URL. The built-in sandbox names its own, as its key and port exist only once it listens.
+   */
+  accountId?: string;
+  /**
    * Multiplies every API-time constant (budget window, backoff, Retry-After seconds) so that tests
    * and the sandbox can run a minute in 60 ms. Real network timeouts are not scaled. Default 1.
    */
@@ -44,7 +55,11 @@ export interface ClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
-  /** Budget priority: lower goes first. Submits and result fetches default 3, polls 5. */
+  /**
+   * Budget priority, lower first when requests are scarce: result fetches and output downloads
+   * from an API host default 0 (PRIORITY.fetch: never paced, a slot of each window is kept for
+   * them), status polls 2, submits and uploads 3.
+   */
   priority?: number;
   /**
    * Ends the call while it waits (budget, socket) but not once the request is on the wire: a
@@ -56,6 +71,13 @@ export interface CallOptions {
    * one fails with invalid_response without being read further. Other calls read at most 1 MiB.
    */
   maxBytes?: number;
+  /** epoch ms by which the call must have gone out to be of use: calls within a window of theirs go first */
+  deadline?: number;
+  /**
+   * What sending the call now is worth (e.g. a poll's chance of finding its job finished); asked
+   * when a slot frees and more calls wait than can go; higher first within a priority.
+   */
+  value?: () => number;
 }
 
 /** What a model node puts on msg and the await node reads. */

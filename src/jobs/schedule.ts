@@ -14,7 +14,7 @@
 // may overrun (4x the median, wide); past the expected range that part dominates, the hazard falls and
 // the intervals back off, up to maxInterval. Constants tuned by simulation (test/jobs/simulate.test.ts).
 
-import { lognormalHazard, mixtureHazardOf, sqrtDensitySurvivalIntegral } from './lognormal';
+import { lognormalHazard, lognormalSurvival, mixtureHazardOf, sqrtDensitySurvivalIntegral } from './lognormal';
 import { predictiveSigma, type Prior } from './priors';
 
 export interface ScheduleOptions {
@@ -120,4 +120,21 @@ export function jittered(interval: number, rand: number, opts: ScheduleOptions =
 /** API seconds from now until the next status poll. */
 export function nextPollDelay(input: ScheduleInput, opts: ScheduleOptions = DEFAULT_SCHEDULE): number {
   return jittered(baseInterval(input.elapsed, input.prior, opts), input.rand ?? 0.5, opts);
+}
+
+/**
+ * The chance that a job still running `from` API seconds after submission has finished by `to`,
+ * under the same belief the schedule uses (the overrun part included): what a status poll at `to`
+ * is worth. The budget's allocator gives scarce requests to the polls most likely to find a job done.
+ */
+export function finishedChance(prior: Prior, from: number, to: number, opts: ScheduleOptions = DEFAULT_SCHEDULE): number {
+  if (!(to > from)) return 0;
+  const sigma = predictiveSigma(prior);
+  const m = prior.median;
+  const w = opts.overrunWeight;
+  const survival = (t: number) =>
+    (1 - w) * lognormalSurvival(t, m, sigma) + (w > 0 ? w * lognormalSurvival(t, m * opts.overrunFactor, opts.overrunSigma) : 0);
+  const before = survival(Math.max(0, from));
+  if (!(before > 0)) return 1;
+  return Math.min(1, Math.max(0, 1 - survival(to) / before));
 }

@@ -2,7 +2,7 @@
 // given job durations, how many status requests each job costs and how late its completion is seen.
 
 import { compileSchedule, DEFAULT_SCHEDULE, jittered, type ScheduleOptions } from './schedule';
-import { observe, posterior, type ModelStats, type Prior } from './priors';
+import { observe, observeInterval, posterior, type ModelStats, type Prior } from './priors';
 
 export interface JobOutcome {
   /** status requests made, including the one that saw COMPLETED */
@@ -30,6 +30,12 @@ export interface SimulateOptions {
   rand?: () => number;
   /** refine the prior with each completed job's observed duration, as the await node does; default true */
   learn?: boolean;
+  /**
+   * What the node learns from: 'metrics' the exact run time (Segmind's metrics, as the sandbox
+   * reports them; the default), 'interval' only that the job finished between the last poll that
+   * saw it running and the one that saw it done (a censored observation).
+   */
+  observe?: 'metrics' | 'interval';
 }
 
 /** Mulberry32: small, fast, good enough for jitter and test durations. */
@@ -93,12 +99,17 @@ export function simulate(prior: Prior, durations: readonly number[], options: Si
   const learn = options.learn ?? true;
   let stats: ModelStats | undefined;
   const outcomes: JobOutcome[] = [];
+  // each job is submitted when the previous one's result came (API seconds, as ms for the learner)
+  let submittedAt = 0;
   for (const d of durations) {
     const belief = learn ? posterior(prior, stats) : prior;
     const o = simulateJob(d, belief, rand, schedule);
     outcomes.push({ requests: o.requests, delay: o.delay });
-    // the node only knows completion lies between the last "running" poll and the one that saw it
-    if (learn) stats = observe(stats, (o.lastRunningAt + o.seenAt) / 2);
+    if (learn) {
+      const at = { submittedAt: submittedAt * 1000, now: (submittedAt + o.seenAt) * 1000, unit: 1000 };
+      stats = options.observe === 'interval' ? observeInterval(stats, o.lastRunningAt, o.seenAt, prior, at) : observe(stats, d, prior, at);
+    }
+    submittedAt += o.seenAt;
   }
   return { ...summarize(outcomes), outcomes };
 }

@@ -4,10 +4,12 @@
 // No Node-RED here: the await node adapts this to messages, outputs and context.
 
 import type { CallOptions, Download, ResultBody, StatusResult } from '../client/types';
+import { PRIORITY } from '../client/budget';
 import { ct, englishText, type ClientText } from '../client/errors';
+import type { JobTracker } from './account';
 import { deliverOutput, OutputError, outputUrl, type ResultMode } from './deliver';
 import type { Prior } from './priors';
-import { baseInterval, DEFAULT_SCHEDULE, nextPollDelay, type ScheduleOptions } from './schedule';
+import { baseInterval, DEFAULT_SCHEDULE, finishedChance, nextPollDelay, type ScheduleOptions } from './schedule';
 
 /** A job as the client accepts it: URLs missing (bare id) or on another origin are rebuilt from its base URL. */
 export interface JobRef {
@@ -24,6 +26,8 @@ export interface JobClient {
   status(job: JobRef, opts?: CallOptions): Promise<StatusResult>;
   result(job: JobRef, opts?: CallOptions): Promise<ResultBody>;
   download(url: string, opts?: CallOptions): Promise<Download>;
+  /** real ms between two paced requests of the budget now (polls cannot come faster) */
+  pacingMs?(): number;
 }
 
 /** Segmind keeps status and result for one hour (API time) after submission. */
@@ -73,8 +77,16 @@ export interface WaiterOptions {
   maxBytes?: number;
   /** current belief about a model's run time */
   belief(model: string | undefined): Prior;
-  /** a completed job's run time as observed (API seconds), to refine the belief */
+  /** a completed job's run time (API seconds) from Segmind's metrics, to refine the belief */
   observed?(model: string, seconds: number): void;
+  /**
+   * A job whose run time is only known to lie in (lo, hi] API seconds (no metrics: between the last
+   * poll that saw it running and the answer that saw it done, however long the budget held that
+   * poll back; hi Infinity: still running when its last message timed out). A censored observation.
+   */
+  observedInterval?(model: string, lo: number, hi: number): void;
+  /** the account's register of jobs under way (admission control, spending) */
+  tracker?: JobTracker;
   /** called whenever the queued/running counts may have changed */
   onChange?(): void;
   schedule?: ScheduleOptions;
@@ -109,6 +121,11 @@ interface Active {
   wake?: (goOn: boolean) => void;
   /** ends the current pause with true; made once per job, not per poll */
   onTimer: () => void;
+  /** the options of every status poll, made once per job: deadline refreshed before each poll */
+  pollOptions: CallOptions;
+  fetchOptions: CallOptions;
+  /** API seconds after submission (or the start of the wait) at which the job was last seen running */
+  lastRunning: number;
 }
 
 /** Largest pause after repeated retryable errors, API seconds. */
@@ -148,14 +165,34 @@ export class Waiter {
       if (existing) {
         existing.watchers.add(watcher);
         if (existing.fetching) this.armFetchDeadline(existing); // its deadline may be the earliest now
+        this.opts.tracker?.update(job.requestId, { deadline: this.pollDeadline(existing) });
         return;
       }
-      const a: Active = { job, watchers: new Set([watcher]), abort: new AbortController(), ref: toRef(job), fetching: false, onTimer: () => wake(a, true) };
+      const abort = new AbortController();
+      const prior = this.opts.belief(job.model);
+      const since = job.submittedAt ?? Date.now();
+      const a: Active = {
+        job,
+        watchers: new Set([watcher]),
+        abort,
+        ref: toRef(job),
+        fetching: false,
+        onTimer: () => wake(a, true),
+        lastRunning: 0,
+        // what a poll is worth when the budget must choose: the chance the job finished since it was last seen running
+        pollOptions: {
+          signal: abort.signal,
+          priority: PRIORITY.poll,
+          value: () => finishedChance(prior, a.lastRunning, (Date.now() - since) / this.unit, this.schedule),
+        },
+        fetchOptions: { signal: abort.signal, priority: PRIORITY.fetch },
+      };
       // one abort listener per job, however many pauses it takes
       a.abort.signal.addEventListener('abort', () => wake(a, false), { once: true });
       this.active.set(job.requestId, a);
+      this.opts.tracker?.track(job.requestId, { model: job.model, submittedAt: since, deadline: this.pollDeadline(a), belief: prior });
       this.opts.onChange?.();
-      this.run(a).catch((err: unknown) => {
+      this.run(a, prior).catch((err: unknown) => {
         // a bug, not a job outcome: surface it on the failed output rather than hang
         this.finish(a, { kind: 'failed', error: { message: `Internal error while waiting: ${String(err)}`, code: 'internal' } });
       });
@@ -201,7 +238,11 @@ export class Waiter {
   }
 
   private finish(a: Active, end: JobEnd): void {
-    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    if (this.active.get(a.job.requestId) === a) {
+      this.active.delete(a.job.requestId);
+      // closed: the job is not over, the next instance takes it on
+      if (end.kind !== 'closed') this.opts.tracker?.untrack(a.job.requestId, costOf(end));
+    }
     this.disarmFetchDeadline(a);
     a.abort.abort();
     const watchers = [...a.watchers];
@@ -222,10 +263,15 @@ export class Waiter {
     return (Date.now() - since) / this.unit;
   }
 
-  private async run(a: Active): Promise<void> {
+  /** The last moment a poll is of use: the earliest message deadline, or Segmind's retention if sooner. */
+  private pollDeadline(a: Active): number {
+    const since = a.job.submittedAt ?? a.job.knownSince;
+    const retention = since !== undefined ? since + RETENTION_SECONDS * this.unit : Infinity;
+    return Math.min(earliestDeadline(a), retention);
+  }
+
+  private async run(a: Active, prior: ReturnType<WaiterOptions['belief']>): Promise<void> {
     const { job } = a;
-    const signal = a.abort.signal;
-    const prior = this.opts.belief(job.model);
     // Schedule from submission when known; a bare id is polled at once and then scheduled from now.
     const origin = job.submittedAt ?? Date.now();
     const firstPollAt = baseInterval(0, prior, this.schedule);
@@ -245,7 +291,9 @@ export class Waiter {
       if (errors > 0) {
         wait = Math.max(this.errorBackoff(errors), notBefore - Date.now());
       } else if (!pollNow) {
-        wait = nextPollDelay({ elapsed: this.elapsedSeconds(job, origin), prior, rand: this.random() }, this.schedule) * this.unit;
+        const elapsed = this.elapsedSeconds(job, origin);
+        wait = nextPollDelay({ elapsed, prior, rand: this.random() }, this.schedule) * this.unit;
+        wait = this.scarceWait(wait, elapsed, prior);
       }
       pollNow = false;
       wait = Math.min(wait, Math.max(0, earliestDeadline(a) - Date.now()));
@@ -259,8 +307,11 @@ export class Waiter {
         () => this.sweepTimedOut(a),
         Math.max(0, earliestDeadline(a) - Date.now()) + DEADLINE_GRACE_S * this.unit,
       );
+      // the server looked at the job after this moment (later, if the budget held the poll back)
+      const polledAt = Date.now();
       try {
-        status = await this.opts.client.status(a.ref, { signal, priority: 5 });
+        a.pollOptions.deadline = this.pollDeadline(a);
+        status = await this.opts.client.status(a.ref, a.pollOptions);
         errors = 0;
         invalid = 0;
       } catch (err) {
@@ -292,13 +343,18 @@ export class Waiter {
         }
         if (status.status === 'COMPLETED') {
           const seenAt = Date.now();
+          this.opts.tracker?.update(job.requestId, { completed: true });
           const fetch = this.fetchResult(a);
           a.fetchDone = fetch;
           const end = await fetch;
           if (!end) return; // ended (stop/close) while fetching
-          if (end.kind === 'completed' && job.model && job.submittedAt !== undefined && lastRunningAt !== undefined) {
-            // completion lies between the last poll that saw it running and this one: take the midpoint
-            this.opts.observed?.(job.model, ((lastRunningAt + seenAt) / 2 - job.submittedAt) / this.unit);
+          if (end.kind === 'completed' && job.model && job.submittedAt !== undefined) {
+            // Segmind's own timing where it gives one; else only an interval is known (censored)
+            const seconds = runSeconds(status.metrics) ?? runSeconds(end.result.metrics as Record<string, unknown> | undefined);
+            if (seconds !== undefined) this.opts.observed?.(job.model, seconds);
+            else if (lastRunningAt !== undefined) {
+              this.opts.observedInterval?.(job.model, (lastRunningAt - job.submittedAt) / this.unit, (seenAt - job.submittedAt) / this.unit);
+            }
           }
           if (end.kind === 'retry') {
             if (end.invalid && ++invalidResults >= MAX_INVALID_IN_A_ROW) return this.finish(a, { kind: 'failed', error: end.invalid, status: 'COMPLETED' });
@@ -314,7 +370,8 @@ export class Waiter {
             }
           } else return this.finish(a, end);
         }
-        lastRunningAt = Date.now();
+        lastRunningAt = polledAt;
+        a.lastRunning = (lastRunningAt - origin) / this.unit;
       }
 
       // Not final (or a retryable error): messages whose deadline has passed leave as timed out.
@@ -340,10 +397,19 @@ export class Waiter {
       }
     }
     if (a.watchers.size > 0) {
+      if (leaving.length) this.opts.tracker?.update(a.job.requestId, { deadline: this.pollDeadline(a) });
       for (const w of leaving) w.resolve(end);
       return false;
     }
-    if (this.active.get(a.job.requestId) === a) this.active.delete(a.job.requestId);
+    if (this.active.get(a.job.requestId) === a) {
+      this.active.delete(a.job.requestId);
+      this.opts.tracker?.untrack(a.job.requestId);
+      // given up while still running: its run time is longer than this (right-censored)
+      const { model, submittedAt } = a.job;
+      if (model && submittedAt !== undefined && a.status !== undefined && a.status !== 'COMPLETED' && a.lastRunning > 0) {
+        this.opts.observedInterval?.(model, a.lastRunning, Infinity);
+      }
+    }
     this.disarmFetchDeadline(a);
     const fetchDone = a.fetching ? a.fetchDone : undefined;
     a.abort.abort();
@@ -398,7 +464,7 @@ export class Waiter {
     try {
       let body: ResultBody;
       try {
-        body = await this.opts.client.result(a.ref, { signal, priority: 3, maxBytes: this.resultMaxBytes() });
+        body = await this.opts.client.result(a.ref, { ...a.fetchOptions, maxBytes: this.resultMaxBytes() });
       } catch (err) {
         if (this.ended(a)) return undefined;
         const failure = asFailure(err);
@@ -490,6 +556,31 @@ export class Waiter {
     });
   }
 
+  /**
+   * When the budget paces polls further apart than the schedule's own intervals (a plan of a few
+   * requests per minute), polls cannot follow the schedule anyway: the budget's allocator then
+   * decides which job's poll goes. A slot left unused is lost, so a job asks for a poll every pacing
+   * interval as soon as it may have finished within one (not only from the schedule's first poll
+   * on, which is placed for an unlimited budget); the allocator gives it a slot only when no poll
+   * more likely to find a job done is waiting.
+   */
+  private scarceWait(wait: number, elapsed: number, prior: ReturnType<WaiterOptions['belief']>): number {
+    const pace = this.opts.client.pacingMs?.();
+    if (pace === undefined || !(pace > 0)) return wait;
+    const paceSeconds = pace / this.unit;
+    // not scarce: the schedule's own intervals near the median are longer than the pacing
+    if (paceSeconds < SCARCE_PACE_SECONDS) return wait;
+    if (wait <= pace) return wait;
+    // the first moment within the schedule's wait from which a pacing interval may hold the end
+    const waitSeconds = wait / this.unit;
+    for (let ahead = 0; ahead < waitSeconds; ahead += paceSeconds / 4) {
+      if (finishedChance(prior, elapsed + ahead, elapsed + ahead + paceSeconds, this.schedule) >= SCARCE_MIN_CHANCE) {
+        return Math.min(wait, Math.max(ahead * this.unit, pace));
+      }
+    }
+    return wait;
+  }
+
   /** Exponential pause after consecutive retryable errors, with jitter, in real ms. */
   private errorBackoff(errors: number): number {
     const seconds = Math.min(MAX_ERROR_BACKOFF, 2 ** Math.min(errors, 10));
@@ -505,6 +596,24 @@ function toRef(job: WatchedJob): JobRef {
     responseUrl: job.responseUrl,
     submittedAt: job.submittedAt !== undefined ? new Date(job.submittedAt).toISOString() : undefined,
   };
+}
+
+/** Segmind's timing of a finished job: queue_time + inference_time, else total_time (API seconds). */
+export function runSeconds(metrics: Record<string, unknown> | undefined): number | undefined {
+  if (!metrics) return undefined;
+  const n = (k: string) => (typeof metrics[k] === 'number' && Number.isFinite(metrics[k]) && (metrics[k] as number) >= 0 ? (metrics[k] as number) : undefined);
+  const queue = n('queue_time');
+  const inference = n('inference_time');
+  const seconds = queue !== undefined && inference !== undefined ? queue + inference : (n('total_time') ?? undefined);
+  return seconds !== undefined && seconds > 0 ? seconds : undefined;
+}
+
+/** What Segmind charged for a job that ended, when its answer says (metrics.cost, USD). */
+function costOf(end: JobEnd): number | undefined {
+  const result = end.kind === 'completed' || end.kind === 'failed' ? end.result : undefined;
+  const metrics = result?.metrics as Record<string, unknown> | undefined;
+  const cost = metrics?.cost;
+  return typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : undefined;
 }
 
 function earliestDeadline(a: Active): number {
@@ -564,6 +673,11 @@ function asFailure(err: unknown): Failure {
   const retryable = e.retryable === true || garbled;
   return { kind: 'error', retryable, error: { message, text: e.text, code, httpStatus } };
 }
+
+/** Pacing (API s) from which the budget, not the schedule, sets the pace of polls. */
+const SCARCE_PACE_SECONDS = 5;
+/** ...and from which chance of having finished within one pacing interval a job asks for polls. */
+const SCARCE_MIN_CHANCE = 0.005;
 
 /** API seconds a poll made at a message's deadline may still take before the message times out */
 const DEADLINE_GRACE_S = 5;

@@ -74,6 +74,13 @@ export interface ModelSpec {
   typicalSeconds: number;
   /** the model page */
   pageUrl: string;
+  /**
+   * Price of one run in USD, an estimate for the spending cap until Segmind reports metrics.cost:
+   * the model page's figure where it showed one, else its typical time at a similar model's price
+   * per second (priceSource says which).
+   */
+  priceUsd?: number;
+  priceSource?: string;
   params: ParamSpec[];
   /** Translations by locale (e.g. 'de') for the generated editor, help and locale files */
   translations?: Record<string, SpecTranslation>;

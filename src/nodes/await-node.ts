@@ -12,7 +12,8 @@ import { DEFAULT_MAX_BUFFER_BYTES, DEFAULT_MAX_FILE_BYTES, RESULT_MODES, type Re
 import { defaultResultFolder, removeStaleParts } from '../jobs/result-files';
 import { parseAwaitInput } from '../jobs/input';
 import { applyEnd, errorOf, onOutput, OUTPUT } from '../jobs/messages';
-import { isModelStats, observe, priorFor, type ModelStats } from '../jobs/priors';
+import { basePrior, isModelStats, observe, observeInterval, priorFor, type ModelStats } from '../jobs/priors';
+import { accountFor } from '../jobs/account';
 import type { JobLedger, LedgerEntry, Pending } from '../jobs/ledger';
 import type { ContextApi } from '../jobs/context-storage';
 import { RETENTION_SECONDS, Waiter, type JobClient, type JobEnd, type WatchedJob } from '../jobs/waiter';
@@ -51,7 +52,7 @@ type Done = (err?: Error) => void;
 type Translate = (key: string, params?: Record<string, unknown>) => string;
 
 /** Learned run times in the node's context (default store): a hint for the schedule, not a promise. */
-function statsStore(ctx: ContextApi) {
+function runTimeStats(ctx: ContextApi) {
   return {
     load: () =>
       new Promise<Record<string, ModelStats>>((resolve) =>
@@ -108,6 +109,7 @@ function localizedClient(client: JobClient, t: Translate): JobClient {
     status: (job, opts) => client.status(job, opts).catch(localize),
     result: (job, opts) => client.result(job, opts).catch(localize),
     download: (url, opts) => client.download(url, opts).catch(localize),
+    pacingMs: client.pacingMs ? () => client.pacingMs!() : undefined,
   };
 }
 
@@ -143,7 +145,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
         : mode === 'file'
           ? positiveNumber(def.maxFileMB, DEFAULT_MAX_FILE_BYTES / MB) * MB
           : undefined;
-    const stats = statsStore(node.context() as unknown as ContextApi);
+    const statsStore = runTimeStats(node.context() as unknown as ContextApi);
     const ledger: JobLedger | undefined = config && !problem ? config.ledger : undefined;
 
     let learned: Record<string, ModelStats> = {};
@@ -171,6 +173,14 @@ export function registerAwaitNode(RED: NodeAPI): void {
     });
     const showCounts = () => status.update();
 
+    // the account's register of jobs under way: admission control plans with it (src/jobs/account.ts)
+    const account = config && !problem ? accountFor(config.client.account) : undefined;
+    account?.noteWait(node, defaultTimeout);
+    const learn = (model: string, stats: ModelStats) => {
+      learned = { ...learned, [model]: stats };
+      account?.noteBelief(model, priorFor(model, learned, typical));
+      statsStore.save(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
+    };
     const waiter =
       ledger
         ? new Waiter({
@@ -181,10 +191,9 @@ export function registerAwaitNode(RED: NodeAPI): void {
             defaultFolder,
             maxBytes,
             belief: (model) => priorFor(model, learned, typical),
-            observed: (model, seconds) => {
-              learned = { ...learned, [model]: observe(learned[model], seconds) };
-              stats.save(learned).catch((err) => node.debug(`could not save run times: ${errorText(err)}`));
-            },
+            observed: (model, seconds) => learn(model, observe(learned[model], seconds, basePrior(model, typical))),
+            observedInterval: (model, lo, hi) => learn(model, observeInterval(learned[model], lo, hi, basePrior(model, typical))),
+            tracker: account,
             onChange: showCounts,
             expiredText: (job) =>
               t('messages.retained', {
@@ -262,7 +271,8 @@ export function registerAwaitNode(RED: NodeAPI): void {
         const removed = await removeStaleParts(folder);
         if (removed) node.log(t('messages.partsRemoved', { count: removed, folder }));
       }
-      learned = await stats.load();
+      learned = await statsStore.load();
+      for (const model of Object.keys(learned)) account?.noteBelief(model, priorFor(model, learned, typical));
       try {
         await ledger.ready;
       } catch (err) {
@@ -326,6 +336,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, closed: () => void) => {
       closing = true;
+      account?.noteWait(node, undefined);
       status.close();
       waiter?.close(); // aborts every request and timer at once
       // Messages still waiting end here (done without output); their jobs stay claimed in the ledger.

@@ -7,6 +7,8 @@ import { renderText, type ClientText } from '../client/errors';
 import { chooseApiKey, foreignHosts } from './api-key';
 import { runtimeText } from './runtime-text';
 import { resolveEndpoint, SandboxClient, type EndpointKind, type NodeClient } from './endpoint';
+import { accountFor } from '../jobs/account';
+import { persistUsage } from '../jobs/usage-file';
 import english from '../../nodes/locales/en-US/segmind-config.json';
 import { name as packageName } from '../../package.json';
 import type { JobLedger } from '../jobs/ledger';
@@ -23,6 +25,8 @@ interface ConfigDef extends NodeDef {
   timeScale?: string | number;
   /** where the job ledger lives: '' = a journal file in the user directory, else a context store name */
   store?: string;
+  jobsPerHour?: string | number;
+  maxSpendPerDay?: string | number;
 }
 
 interface ConfigCredentials {
@@ -37,12 +41,16 @@ export interface SegmindConfigNode extends Node<ConfigCredentials> {
   baseUrl: string;
   uploadUrl: string;
   rpm: number;
+  /** spending cap: most jobs per hour, most USD per 24 hours (0: none) */
+  jobsPerHour: number;
+  maxSpendPerDay: number;
   /** why the node cannot be used (bad URL); undefined when fine */
   problem?: string;
   /** the account's job ledger: every paid job from its submit to its delivery */
   ledger: JobLedger;
 }
 
+/** A positive number from the editor ("5", 5); anything else is the fallback. */
 function positive(value: unknown, fallback: number): number {
   const n = typeof value === 'number' ? value : Number(String(value ?? '').trim() || NaN);
   return Number.isFinite(n) && n > 0 ? n : fallback;
@@ -78,7 +86,7 @@ export function registerConfigNode(RED: NodeAPI): void {
     };
     node.client =
       endpoint.kind === 'sandbox'
-        ? new SandboxClient({ requestsPerMinute: node.rpm, log, sandboxId: node.id })
+        ? new SandboxClient({ requestsPerMinute: node.rpm, log, sandboxId: node.id, shareBudget: true })
         : new SegmindClient({
             apiKey,
             // a refused URL is replaced by the default so no request can reach an unvetted host
@@ -86,12 +94,27 @@ export function registerConfigNode(RED: NodeAPI): void {
             uploadUrl: safeUrl(node.uploadUrl, DEFAULT_UPLOAD_URL),
             requestsPerMinute: node.rpm,
             timeScale: node.timeScale,
+            // one budget per account in this process: config nodes with the same key share it, a redeploy keeps it
+            shareBudget: true,
             log,
           });
-    const account = openAccountLedger(RED, node, (def.store ?? '').trim(), node.timeScale, (key, params) => configText(RED, key, params));
-    node.ledger = account.ledger;
+    const ledgerSlot = openAccountLedger(RED, node, (def.store ?? '').trim(), node.timeScale, (key, params) => configText(RED, key, params));
+    node.ledger = ledgerSlot.ledger;
+    // the account's jobs, admission queue and spending count (src/jobs/account.ts)
+    node.jobsPerHour = positive(def.jobsPerHour, 0);
+    node.maxSpendPerDay = positive(def.maxSpendPerDay, 0);
+    const account = accountFor(node.client.account);
+    const leave = account.join({
+      rate: () => node.client.rate(),
+      unit: 1000 * node.timeScale,
+      limits: { jobsPerHour: node.jobsPerHour, maxSpendPerDay: node.maxSpendPerDay },
+    });
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    const unpersist = userDir ? persistUsage(account, userDir, (m) => node.warn(m)) : () => undefined;
     node.on('close', (done: () => void) => {
-      account.release();
+      ledgerSlot.release();
+      leave();
+      unpersist();
       node.client.close().then(
         () => done(),
         () => done(),
@@ -100,6 +123,24 @@ export function registerConfigNode(RED: NodeAPI): void {
   }
   RED.nodes.registerType('segmind-config', SegmindConfig as never, {
     credentials: { apiKey: { type: 'password' } },
+  });
+  registerUsageEndpoint(RED);
+}
+
+/**
+ * GET <admin>/segmind-config/<id>/usage: jobs of the last hour and spend of the last 24 hours of a
+ * deployed config node's account, for its edit dialog (a config node has no status of its own).
+ */
+function registerUsageEndpoint(RED: NodeAPI): void {
+  const admin = (RED as unknown as { httpAdmin?: { get?: (...args: unknown[]) => void } }).httpAdmin;
+  if (!admin?.get) return;
+  const auth = (RED as unknown as { auth?: { needsPermission?: (p: string) => unknown } }).auth;
+  const permission = auth?.needsPermission?.('segmind-config.read') ?? ((_req: unknown, _res: unknown, next: () => void) => next());
+  admin.get('/segmind-config/:id/usage', permission, (req: { params: { id: string } }, res: { status(n: number): { json(b: unknown): void }; json(b: unknown): void }) => {
+    const config = RED.nodes.getNode(req.params.id) as SegmindConfigNode | null;
+    if (!config?.client) return res.status(404).json({ error: 'not deployed' });
+    const usage = accountFor(config.client.account).usage();
+    res.json({ ...usage, rpm: config.client.stats.effectiveRpm, configuredRpm: config.rpm });
   });
 }
 

@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { SegmindClient } from '../client/client';
 import type { CallOptions, ClientOptions, Download, JobHandle, ResultBody, StatusResult, UploadInput } from '../client/types';
+import type { BudgetHandle, BudgetStats, RateSnapshot } from '../client/budget';
+import { sharedBudget } from '../client/budget-registry';
 import { SegmindError } from '../client/errors';
 import { DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL, isLoopbackHost, validateApiUrl } from '../client/urls';
 import { startSandbox } from '../sandbox';
@@ -112,6 +114,10 @@ export function resolveEndpoint(settings: EndpointSettings): Endpoint {
 /** What the nodes use of a client; SegmindClient and SandboxClient both are one. */
 export interface NodeClient {
   readonly timeScale: number;
+  /** the account whose budget this client shares (src/client/budget-registry.ts) */
+  readonly account: string;
+  readonly stats: BudgetStats;
+  rate(): RateSnapshot;
   submit(model: string, payload: unknown, opts?: CallOptions): Promise<JobHandle>;
   uploadAsset(inputs: UploadInput[], opts?: CallOptions): Promise<string[]>;
   status(job: JobRef, opts?: CallOptions): Promise<StatusResult>;
@@ -212,6 +218,9 @@ function releaseSandbox(id: string): void {
  */
 export class SandboxClient implements NodeClient {
   readonly timeScale = SANDBOX_TIME_SCALE;
+  readonly account: string;
+  /** the account's budget, there from the start: admission control plans before the sandbox listens */
+  private readonly budget: BudgetHandle;
   private started?: Promise<{ client: SegmindClient; shared: boolean }>;
   private current?: SegmindClient;
   private closing?: Promise<void>;
@@ -219,6 +228,18 @@ export class SandboxClient implements NodeClient {
 
   constructor(private readonly options: SandboxClientOptions = {}) {
     this.id = options.sandboxId ?? `anonymous-${randomBytes(6).toString('hex')}`;
+    this.account = `sandbox:${this.id}`;
+    const rpm = options.requestsPerMinute ?? 5;
+    const log = (level: 'debug' | 'info' | 'warn', message: string) => options.log?.(level, message);
+    this.budget = sharedBudget(this.account, { rpm, timeScale: SANDBOX_TIME_SCALE, log }).handle(rpm, log);
+  }
+
+  get stats(): BudgetStats {
+    return this.budget.stats;
+  }
+
+  rate(): RateSnapshot {
+    return this.budget.budget.snapshot();
   }
 
   /** The sandbox's API URL once it listens (for tests and logs). */
@@ -246,7 +267,15 @@ export class SandboxClient implements NodeClient {
     }
     const { sandbox, key } = shared;
     const { sandboxId: _id, ...options } = this.options;
-    const client = new SegmindClient({ ...options, apiKey: key, baseUrl: sandbox.url, uploadUrl: sandbox.uploadUrl, timeScale: SANDBOX_TIME_SCALE });
+    const client = new SegmindClient({
+      ...options,
+      apiKey: key,
+      baseUrl: sandbox.url,
+      uploadUrl: sandbox.uploadUrl,
+      timeScale: SANDBOX_TIME_SCALE,
+      shareBudget: true,
+      accountId: this.account,
+    });
     this.current = client;
     return { client, shared: true };
   }
@@ -276,6 +305,7 @@ export class SandboxClient implements NodeClient {
     this.closing ??= (async () => {
       const s = await this.started?.catch(() => undefined);
       await s?.client.close();
+      this.budget.stop(new Error('closed'));
       if (s?.shared) releaseSandbox(this.id);
     })();
     return this.closing;

@@ -9,6 +9,7 @@ import { handleInput, isPlainObject } from './input-handling';
 import { NodeInputError, usableConfig, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
 import { sendUnsentJobs } from './unsent-jobs';
+import { submitGate, usageText } from './submit-gate';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
 import { buildPayloadSchema, getSpec } from '../models';
@@ -37,7 +38,7 @@ export function registerGenericNode(RED: NodeAPI): void {
     const node = this;
     const t = runtimeText(RED);
     const config = getConfig(RED, node, def.config);
-    const status = new SubmitStatus(node, t);
+    const status = new SubmitStatus(node, t, () => usageText(t, config));
     const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     const editorPayload = parseEditorJson(def.payload);
 
@@ -90,7 +91,7 @@ export function registerGenericNode(RED: NodeAPI): void {
             msg: msg as unknown as Record<string, unknown>,
             signal,
             submitSignal,
-          });
+          }, submitGate(usable, t, slug, status));
           status.succeeded(handle.requestId);
           // closing: the job is recorded; the next instance of this node sends it on
           if (closing()) return;

@@ -11,6 +11,7 @@ import { describeSource, handleInput, isPlainObject, readProperty } from './inpu
 import { NodeInputError, usableConfig, paramFailure, scrubSecret, toInputError } from './input-errors';
 import { SubmitStatus } from './submit-status';
 import { sendUnsentJobs } from './unsent-jobs';
+import { submitGate, usageText } from './submit-gate';
 import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
 
 type ModelNodeDef = NodeDef & Record<string, unknown> & {
@@ -37,7 +38,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
     // the generated catalogs repeat the shared runtime texts under this key (src/models/generate/text.ts)
     const t = runtimeText(RED, SHARED_TEXT_KEY);
     const config = getConfig(RED, node, def.config);
-    const status = new SubmitStatus(node, t);
+    const status = new SubmitStatus(node, t, () => usageText(t, config));
     const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     // editor values of the non-media parameters, as the editor stored them (strings mostly)
     const settings: Record<string, unknown> = {};
@@ -80,7 +81,7 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
             msg: msg as unknown as Record<string, unknown>,
             signal,
             submitSignal,
-          });
+          }, submitGate(usable, t, spec.slug, status));
           status.succeeded(handle.requestId);
           // closing: the job is recorded; the next instance of this node sends it on
           if (closing()) return;

@@ -9,8 +9,14 @@ import { countUploads, resolveUrls, type ClassifiedField, type Uploader } from '
 import { InterruptedSubmit, NodeInputError, requestFailure } from './input-errors';
 import type { Translate } from './runtime-text';
 
+/** Admission control and the spending cap of the account (src/nodes/submit-gate.ts). */
+export interface SubmitGate {
+  /** waits until the account's budget can take the job; throws a NodeInputError (nothing sent) when it cannot */
+  admit(signal: AbortSignal, requests: number): Promise<{ deadline?: number; submitted(handle: JobHandle): void; failed(maybeBilled: boolean): void }>;
+}
+
 export interface Submitter extends Uploader {
-  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal; stopBeforeSend?: AbortSignal }): Promise<JobHandle>;
+  submit(model: string, payload: Record<string, unknown>, options?: { signal?: AbortSignal; stopBeforeSend?: AbortSignal; deadline?: number }): Promise<JobHandle>;
 }
 
 /** Where the job is recorded: the account's ledger, the submitting node, the message. */
@@ -66,8 +72,9 @@ export function checkPayload(
 }
 
 /**
- * Uploads, records the intent, submits, records the job with the message (msg.segmind set to the
- * handle). Resolves with the handle and the ledger key once both records are durable.
+ * Admission (budget, spending cap), uploads, the intent record, the submit, the job record with the
+ * message (msg.segmind set to the handle). Resolves with the handle and the ledger key once both
+ * records are durable. A message that must wait or is refused has cost nothing.
  */
 export async function submitJob(
   t: Translate,
@@ -77,6 +84,35 @@ export async function submitJob(
   params: Record<string, unknown>,
   fields: ClassifiedField[],
   record: SubmitRecord,
+  gate?: SubmitGate,
+): Promise<{ handle: JobHandle; key: string }> {
+  const admitted = await gate?.admit(record.signal, 1 + (countUploads(fields) > 0 ? 1 : 0));
+  const state = { posted: false };
+  try {
+    const done = await uploadAndSubmit(t, client, model, schema, params, fields, record, admitted?.deadline, state);
+    admitted?.submitted(done.handle);
+    return done;
+  } catch (err) {
+    // a submit that failed after it was sent may still have started (and billed) a job
+    const code = (err as { code?: unknown })?.code;
+    admitted?.failed(state.posted && (err instanceof InterruptedSubmit || AMBIGUOUS.has(String(code))));
+    throw err;
+  }
+}
+
+/** Submit failures after which Segmind may have started the job anyway. */
+const AMBIGUOUS = new Set(['network', 'timeout', 'server', 'invalid_response', 'aborted']);
+
+async function uploadAndSubmit(
+  t: Translate,
+  client: Submitter,
+  model: string,
+  schema: PayloadSchema | undefined,
+  params: Record<string, unknown>,
+  fields: ClassifiedField[],
+  record: SubmitRecord,
+  deadline: number | undefined,
+  state: { posted: boolean },
 ): Promise<{ handle: JobHandle; key: string }> {
   const { ledger, signal } = record;
   let urls: Record<string, string>;
@@ -99,7 +135,9 @@ export async function submitJob(
   }
   let handle: JobHandle;
   try {
-    handle = await client.submit(model, payload, { signal: record.submitSignal, stopBeforeSend: signal });
+    state.posted = true;
+    // admitted: its submit is due within the window admission control planned it in
+    handle = await client.submit(model, payload, { signal: record.submitSignal, stopBeforeSend: signal, deadline });
   } catch (err) {
     // Reported to the user now (done(err) or the log): the intent must not be reported again after a restart.
     await ledger.abandon(key).catch(() => undefined);

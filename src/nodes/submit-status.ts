@@ -7,11 +7,24 @@ export class SubmitStatus {
   private submitted = 0;
   private active = 0;
   private last: { text: string; ok: boolean } | undefined;
+  /** messages of this node waiting for the account's request budget, and how many wait ahead of each */
+  private readonly waitingAhead = new Map<object, number>();
 
   constructor(
     private readonly node: Node,
     private readonly t: Translate,
+    /** jobs and spend of the account, shown when a spending cap is set */
+    private readonly usage?: () => string | undefined,
   ) {}
+
+  waiting(token: object, ahead: number): void {
+    this.waitingAhead.set(token, ahead);
+    this.show();
+  }
+
+  done(token: object): void {
+    if (this.waitingAhead.delete(token)) this.show();
+  }
 
   started(): void {
     this.active++;
@@ -34,6 +47,14 @@ export class SubmitStatus {
   }
 
   private show(lastFirst = false): void {
+    if (this.waitingAhead.size > 0 && !lastFirst) {
+      this.node.status({
+        fill: 'yellow',
+        shape: 'ring',
+        text: this.t('status.waiting', { count: this.waitingAhead.size, ahead: Math.min(...this.waitingAhead.values()) }),
+      });
+      return;
+    }
     if (this.active > 0 && !lastFirst) {
       this.node.status({
         fill: 'blue',
@@ -49,7 +70,17 @@ export class SubmitStatus {
     this.node.status({
       fill: this.last.ok ? 'green' : 'red',
       shape: this.last.ok ? 'dot' : 'ring',
-      text: this.t('status.summary', { count: this.submitted, last: this.last.text }),
+      text: this.withUsage(this.t('status.summary', { count: this.submitted, last: this.last.text })),
     });
+  }
+
+  private withUsage(text: string): string {
+    let usage: string | undefined;
+    try {
+      usage = this.usage?.();
+    } catch {
+      usage = undefined;
+    }
+    return usage ? `${text} · ${usage}` : text;
   }
 }

@@ -10,6 +10,8 @@ export const hallo: ModelSpec = {
   icon: 'hallo.svg',
   typicalSeconds: 303.3,
   pageUrl: 'https://www.segmind.com/models/hallo/api',
+  priceUsd: 0.421,
+  priceSource: 'model page (~$0.421 per run)',
   params: [
     {
       name: 'input_image',

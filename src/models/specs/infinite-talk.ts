@@ -10,6 +10,8 @@ export const infiniteTalk: ModelSpec = {
   icon: 'infinite-talk.svg',
   typicalSeconds: 283.41,
   pageUrl: 'https://www.segmind.com/models/infinite-talk/api',
+  priceUsd: 0.39,
+  priceSource: "estimate: 283 s at the Hallo page's price per second ($0.00139/s)",
   params: [
     {
       name: 'prompt',

@@ -10,6 +10,8 @@ export const sadtalker: ModelSpec = {
   icon: 'sadtalker.svg',
   typicalSeconds: 107.5,
   pageUrl: 'https://www.segmind.com/models/sadtalker/api',
+  priceUsd: 0.184,
+  priceSource: 'model page (~$0.184 per run)',
   params: [
     {
       name: 'input_image',

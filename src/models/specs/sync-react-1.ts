@@ -10,6 +10,8 @@ export const syncReact1: ModelSpec = {
   icon: 'sync-react-1.svg',
   typicalSeconds: 329.74,
   pageUrl: 'https://www.segmind.com/models/sync.so-react-1/api',
+  priceUsd: 0.46,
+  priceSource: "estimate: 330 s at the Hallo page's price per second ($0.00139/s)",
   params: [
     {
       name: 'video_url',

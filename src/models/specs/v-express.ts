@@ -10,6 +10,8 @@ export const vExpress: ModelSpec = {
   icon: 'v-express.svg',
   typicalSeconds: 196.29,
   pageUrl: 'https://www.segmind.com/models/v-express/api',
+  priceUsd: 0.27,
+  priceSource: "estimate: 196 s at the Hallo page's price per second ($0.00139/s)",
   params: [
     {
       name: 'input_image',
