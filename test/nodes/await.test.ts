@@ -198,8 +198,11 @@ describe('segmind await node (runtime)', function () {
     const c = await load();
     sb.scriptJob({ outcome: 'never' });
     const handle = await submit();
-    send({ segmind: handle });
-    await sleep(100);
+    // polls are held unanswered: when stop comes, the one poll under way has reached the sandbox,
+    // so any poll it sees later was started after the stop
+    sb.fault({ endpoint: 'status', kind: { type: 'hold' }, times: Infinity });
+    send({ segmind: { ...handle, submittedAt: undefined } }); // polled at once
+    await sb.whenHeld(1);
     send({ payload: handle.requestId, stop: true });
     const [d] = await c.waitFor(1);
     assert.equal(d.output, 3);
