@@ -50,7 +50,7 @@ function flow(sb: Sandbox, collectorUrl: string): Record<string, unknown>[] {
       input_audioType: 'msg',
       wires: [['await']],
     },
-    { id: 'await', type: 'segmind await', z: TAB, config: 'cfg', timeout: 3000, result: 'buffer', folder: '', wires: [['r1'], ['r2'], ['r3']] },
+    { id: 'await', type: 'segmind await', z: TAB, config: 'cfg', timeout: 86400, result: 'buffer', folder: '', wires: [['r1'], ['r2'], ['r3']] },
     report('r1', 'completed'),
     report('r2', 'failed'),
     report('r3', 'timedout'),
@@ -137,7 +137,10 @@ describe('process: SIGKILL at every phase of a job, round after round (real node
     /** request id -> tag of every paid job, noted while the sandbox still keeps it (1 hour API time) */
     const paid = new Map<string, string>();
     for (let round = 0; round < ROUNDS; round++) {
-      const phase = PHASES[round % PHASES.length];
+      // SEGMIND_CRASH_PHASES=download,polling runs only those phases (for looking into one)
+      const only = (process.env.SEGMIND_CRASH_PHASES ?? '').split(',').filter((p): p is Phase => (PHASES as readonly string[]).includes(p));
+      const phases = only.length ? only : PHASES;
+      const phase = phases[round % phases.length];
       const tags = Array.from({ length: PER_ROUND }, (_v, i) => `r${round}-${i}`);
       allTags.push(...tags);
       // jobs run until finished by hand, so every phase can be waited for
@@ -206,7 +209,8 @@ describe('process: SIGKILL at every phase of a job, round after round (real node
         sb.finishJobs(jobsOf(tags).map((j) => j.requestId));
         return missingNow() <= unansweredNow();
       };
-      await until(settled, 30_000, () => `round ${round} (${phase}): jobs ${JSON.stringify(jobsOf(tags).map((j) => tagOf(j.payload)))}, reports ${JSON.stringify(collector.reports.filter((r) => tags.includes(String(r.tag))))}\n${nr!.log.slice(-15).join('\n')}`);
+      const debugRound = () => JSON.stringify(sb.requests.filter((r) => r.requestId && jobsOf(tags).some((j) => j.requestId === r.requestId)).map((r) => [r.endpoint, r.status, r.requestId!.slice(0, 4), r.time % 100000]));
+      await until(settled, 60_000, () => `round ${round} (${phase}): requests ${debugRound()}; jobs ${JSON.stringify(jobsOf(tags).map((j) => tagOf(j.payload)))}, reports ${JSON.stringify(collector.reports.filter((r) => tags.includes(String(r.tag))))}\n${nr!.log.slice(-15).join('\n')}`);
       await sleep(150); // room for a duplicate to show up
       lostPerRound.push(Math.max(0, missingNow() - unansweredNow()));
       for (const j of jobsOf(tags)) paid.set(j.requestId, tagOf(j.payload)!);
@@ -236,7 +240,7 @@ describe('process: SIGKILL at every phase of a job, round after round (real node
       notSubmitted: allTags.length - new Set(jobTags).size,
     };
     console.log(`      crash rounds: ${JSON.stringify(summary)}`);
-    assert.ok(PHASES.every((p) => hit[p] > 0), 'every phase was hit');
+    if (!process.env.SEGMIND_CRASH_PHASES) assert.ok(PHASES.every((p) => hit[p] > 0), 'every phase was hit');
     assert.equal(duplicatePosts, 0, 'no message submitted twice');
     assert.ok(undelivered.length <= unanswered, `paid jobs lost: ${undelivered.join(', ')} (reported as possibly billed: ${unanswered})`);
     assert.deepEqual(lostPerRound.filter((n) => n > 0), [], 'a round lost a paid job that was not reported');
