@@ -201,11 +201,16 @@ export function registerAwaitNode(RED: NodeAPI): void {
     handover.delete(node.id);
     const delivering = new Set<Promise<void>>();
 
-    const status = new ThrottledStatus<NodeStatus>((s) => node.status(s));
+    // the counts are taken when the status is shown (at most once a second), not on every change:
+    // counting walks every job, and thousands of jobs change often
+    const status = new ThrottledStatus<() => NodeStatus>((s) => node.status(s()));
+    const countsStatus = (): NodeStatus => {
+      const { running, queued } = waiter!.counts();
+      return running + queued === 0 ? {} : { fill: 'blue', shape: 'dot', text: t('status.counts', { running, queued }) };
+    };
     const showCounts = () => {
       if (!waiter) return;
-      const { running, queued } = waiter.counts();
-      status.set(running + queued === 0 ? {} : { fill: 'blue', shape: 'dot', text: t('status.counts', { running, queued }) });
+      status.set(countsStatus);
     };
 
     // the account's register of jobs under way: admission control plans with it (src/jobs/account.ts)
