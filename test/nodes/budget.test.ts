@@ -82,6 +82,7 @@ describe('nodes: the account budget (runtime + rate-limited sandbox)', function 
   it(`messages beyond what the budget can serve wait in order; beyond ${MAX_QUEUE} waiting they are refused (budget_full), nothing sent`, async () => {
     await load(flow(sb, [{ id: 'm1', config: 'cfg' }], [{ id: 'cfg' }]));
     const n = MAX_QUEUE + 10;
+    const sentAt = Date.now();
     const o = await sendAll(['m1'], n, 40_000);
     assert.equal(o.outputs.length + o.caught.length, n, 'every message got exactly one outcome');
     const refused = o.caught;
@@ -96,6 +97,11 @@ describe('nodes: the account budget (runtime + rate-limited sandbox)', function 
     assert.ok(maxInWindow(sb.requests.map((r) => r.time), 60_000 * TS) <= 5);
     // the waiting showed in the node's status
     assert.ok(o.statuses.some((s) => s.fill === 'yellow' && /waiting for budget/.test(s.text ?? '')), JSON.stringify(o.statuses.slice(0, 5)));
+    // time spent waiting for the budget is not the job's: its submittedAt is when it really went out
+    const lastSubmit = Math.max(...o.outputs.map((m) => Date.parse(m.segmind.submittedAt)));
+    assert.ok(lastSubmit - sentAt > 2 * 60_000 * TS, `the last job was submitted ${lastSubmit - sentAt} ms after the messages came`);
+    const submits = sb.requests.filter((r) => r.endpoint === 'submit').map((r) => r.time);
+    assert.ok(Math.abs(Math.max(...submits) - lastSubmit) < 60_000 * TS / 5, 'submittedAt is the submit, not the arrival');
     // the outputs left in the order the messages came
     const order = o.outputs.map((m) => m.i);
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
