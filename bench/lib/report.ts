@@ -1,5 +1,5 @@
 // Writes BENCHMARKS.md (and bench/chart.svg) from the parts' reports.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { scatterSvg, type Point } from './chart';
@@ -98,6 +98,13 @@ export function writeMarkdown(reports: Partial<Record<PartId, PartReport>>, comm
       for (const n of r.notes) out.push(`- ${n}`);
       out.push('');
     }
+  }
+  // probes (npm run bench:probes): small measurements printed as they are, kept in bench/results/probes.txt
+  const probes = path.join(ROOT, 'bench', 'results', 'probes.txt');
+  if (existsSync(probes)) {
+    out.push('## Probes', '');
+    out.push('From `npm run bench:probes` (bench/probes/): the job ledger\'s journal (events per second with fsync, group commit, compaction) and refusing an oversized media string.', '');
+    out.push('```', readFileSync(probes, 'utf8').trim(), '```', '');
   }
   const file = path.join(ROOT, 'BENCHMARKS.md');
   writeFileSync(file, out.join('\n'));
