@@ -121,8 +121,9 @@ export function scatterSvg(spec: ScatterSpec): string {
     const pts = spec.line.points.filter((p) => p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1).sort((a, b) => a.x - b.x);
     if (pts.length > 1) {
       out.push(`<polyline points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}" fill="none" stroke="#2e7d32" stroke-width="2"/>`);
-      const last = pts[0];
-      out.push(`<text x="${sx(last.x) + 8}" y="${sy(last.y) - 8}" fill="#2e7d32" font-size="11">${esc(spec.line.label)}</text>`);
+      // labelled below its low end, away from the points clustered near its top
+      const end = pts[pts.length - 1];
+      out.push(`<text x="${sx(end.x)}" y="${sy(end.y) + 16}" text-anchor="end" fill="#2e7d32" font-size="11">${esc(spec.line.label)}</text>`);
     }
   }
 

@@ -70,6 +70,12 @@ async function sendAll(ids: string[], n: number, limitMs = 20_000): Promise<Outc
 describe('nodes: the account budget (runtime + rate-limited sandbox)', function () {
   this.timeout(60_000);
   let sb: Sandbox;
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
   beforeEach(async () => {
     // a fresh sandbox (own port: own account) per test, enforcing the Free plan's 5 per minute
     sb = await withSandbox({ timeScale: TS, rateLimitPerMinute: 5 });
@@ -118,6 +124,18 @@ describe('nodes: the account budget (runtime + rate-limited sandbox)', function 
     assert.equal(sb.count({ endpoint: 'submit' }), 2, 'no request for the refused message');
     assert.ok(o.statuses.some((s) => /2 jobs\/h · \$0\.37\/24 h/.test(s.text ?? '')), JSON.stringify(o.statuses));
     assert.ok(o.statuses.some((s) => s.fill === 'red' && /spending cap/.test(s.text ?? '')));
+  });
+
+  it("the config node's edit dialog reads the account's count from the admin API", async () => {
+    await load(flow(sb, [{ id: 'm1', config: 'cfg' }], [{ id: 'cfg', extra: { rpm: 1000, jobsPerHour: 5 } }]));
+    sb.setRateLimit(null);
+    await sendAll(['m1'], 2);
+    const res = await helper.request().get('/segmind-config/cfg/usage').expect(200);
+    assert.equal(res.body.jobsLastHour, 2);
+    assert.equal(res.body.spentToday, 0.368);
+    assert.equal(res.body.limits.jobsPerHour, 5);
+    assert.ok(!JSON.stringify(res.body).includes(API_KEY), 'no key in the answer');
+    await helper.request().get('/segmind-config/nope/usage').expect(404);
   });
 
   it('USD per day: refused when the next job\'s price would go over the amount', async () => {
