@@ -481,11 +481,14 @@ export class SegmindClient {
       let ticket: Ticket | undefined;
       if (x.budgeted) {
         // close() stops the budget, which rejects every queued call
+        x.call.onBudgetWait?.(true);
         try {
           ticket = await this.budget.acquire({ priority: x.priority, deadline: x.call.deadline, value: x.call.value, signal: waitSignal });
           dispatchedAt = ticket.dispatchedAt;
         } catch {
           throw this.abortedError(x, attempt - 1);
+        } finally {
+          x.call.onBudgetWait?.(false);
         }
       }
       // API-host requests wait their turn for a socket here, holding little (see RequestGate)

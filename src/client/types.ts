@@ -78,6 +78,8 @@ export interface CallOptions {
    * when a slot frees and more calls wait than can go; higher first within a priority.
    */
   value?: () => number;
+  /** told when the call starts and stops waiting for the request budget (each attempt): "waiting for budget" */
+  onBudgetWait?: (waiting: boolean) => void;
 }
 
 /** What a model node puts on msg and the await node reads. */

@@ -39,7 +39,12 @@ export interface ProgressJob {
   model?: string;
   /** epoch ms since when the job runs: its submission, else when it was first seen */
   since: number;
+  /** epoch ms since when its next request waits for the account's request budget, if it does */
+  budgetSince?: number;
 }
+
+/** A request held by the budget for this many API seconds counts as waiting for it; less is the usual turn. */
+export const BUDGET_WAIT_SHOWN_SECONDS = 1;
 
 export interface ProgressLine {
   /** the job shown: the one expected to finish first */
@@ -49,6 +54,8 @@ export interface ProgressLine {
   remainingRealSeconds: number;
   /** how many other jobs are running */
   more: number;
+  /** how many jobs' requests have waited for the request budget for BUDGET_WAIT_SHOWN_SECONDS or longer */
+  waitingForBudget: number;
 }
 
 /**
@@ -63,8 +70,10 @@ export function progressLine(
 ): ProgressLine | undefined {
   let best: { job: ProgressJob; p: Progress } | undefined;
   let count = 0;
+  let waitingForBudget = 0;
   for (const job of jobs) {
     count++;
+    if (job.budgetSince !== undefined && now - job.budgetSince >= BUDGET_WAIT_SHOWN_SECONDS * unitMs) waitingForBudget++;
     const p = jobProgress(belief(job.model), (now - job.since) / unitMs);
     if (!best || p.remainingSeconds < best.p.remainingSeconds) best = { job, p };
   }
@@ -74,6 +83,7 @@ export function progressLine(
     percent: Math.floor(best.p.fraction * 100),
     remainingRealSeconds: (best.p.remainingSeconds * unitMs) / 1000,
     more: count - 1,
+    waitingForBudget,
   };
 }
 

@@ -126,6 +126,8 @@ interface Active {
   fetchOptions: CallOptions;
   /** API seconds after submission (or the start of the wait) at which the job was last seen running */
   lastRunning: number;
+  /** epoch ms since when its poll or fetch waits for the request budget; undefined when not waiting */
+  budgetSince?: number;
 }
 
 /** Largest pause after repeated retryable errors, API seconds. */
@@ -187,6 +189,11 @@ export class Waiter {
         },
         fetchOptions: { signal: abort.signal, priority: PRIORITY.fetch },
       };
+      const onBudgetWait = (waiting: boolean) => {
+        a.budgetSince = waiting ? Date.now() : undefined;
+      };
+      a.pollOptions.onBudgetWait = onBudgetWait;
+      a.fetchOptions.onBudgetWait = onBudgetWait;
       // one abort listener per job, however many pauses it takes
       a.abort.signal.addEventListener('abort', () => wake(a, false), { once: true });
       this.active.set(job.requestId, a);
@@ -219,10 +226,16 @@ export class Waiter {
   }
 
   /** The jobs being waited for, as the progress line needs them (src/jobs/progress.ts). */
-  *jobs(): IterableIterator<{ requestId: string; model?: string; since: number; status?: string }> {
+  *jobs(): IterableIterator<{ requestId: string; model?: string; since: number; status?: string; budgetSince?: number }> {
     for (const a of this.active.values()) {
       const { job } = a;
-      yield { requestId: job.requestId, model: job.model, since: job.submittedAt ?? job.knownSince ?? Date.now(), status: a.status };
+      yield {
+        requestId: job.requestId,
+        model: job.model,
+        since: job.submittedAt ?? job.knownSince ?? Date.now(),
+        status: a.status,
+        budgetSince: a.budgetSince,
+      };
     }
   }
 

@@ -1,5 +1,6 @@
 // The await node's status line: while jobs run, the one expected to finish first with its progress
-// ("sadtalker 60 % · ~40 s", refreshed each second); when none runs, how the last one ended, with
+// ("sadtalker 60 % · ~40 s", refreshed each second), in yellow with "· 2 waiting for budget" when
+// the account's request budget holds their polls back; when none runs, how the last one ended, with
 // Segmind's cost when it reports one ("completed · $0.184"). The numbers come from src/jobs/progress.ts.
 import type { NodeStatus } from 'node-red';
 import { formatCost, formatDuration, progressLine, reportedCost, type ProgressJob } from '../jobs/progress';
@@ -102,6 +103,10 @@ export class AwaitStatus {
     const text =
       t('status.progress', { model: line.model, percent: line.percent, remaining: formatDuration(line.remainingRealSeconds) }) +
       (line.more > 0 ? t('status.more', { count: line.more }) : '');
+    // the account's request budget, not Segmind, is what holds these jobs back now
+    if (line.waitingForBudget > 0) {
+      return { fill: 'yellow', shape: 'ring', text: text + t('status.waitingForBudget', { count: line.waitingForBudget }) };
+    }
     return { fill: 'blue', shape: 'dot', text };
   };
 }

@@ -88,6 +88,19 @@ describe('progress line', () => {
     assert.equal(progressLine([], belief, now, unit), undefined);
   });
 
+  it('counts the jobs whose requests have waited for the request budget a whole API second or more', () => {
+    const now = 1_000_000;
+    const unit = 50;
+    const jobs = [
+      { model: 'sadtalker', since: now - 60 * unit, budgetSince: now - 2 * unit },
+      { model: 'sadtalker', since: now - 30 * unit, budgetSince: now - unit },
+      { model: 'sadtalker', since: now - 30 * unit, budgetSince: now - unit + 1 }, // its usual turn
+      { model: 'sadtalker', since: now - 30 * unit },
+    ];
+    assert.equal(progressLine(jobs, belief, now, unit)?.waitingForBudget, 2);
+    assert.equal(progressLine(jobs.slice(2), belief, now, unit)?.waitingForBudget, 0);
+  });
+
   it('formats durations and costs briefly', () => {
     assert.equal(formatDuration(0.2), '1 s');
     assert.equal(formatDuration(40.4), '40 s');

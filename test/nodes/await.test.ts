@@ -260,6 +260,19 @@ describe('segmind await node (runtime)', function () {
     assert.ok(limited <= 2, `${limited} answers were 429`);
   });
 
+  it('status: jobs whose polls the request budget holds back show "waiting for budget" in yellow', async function () {
+    this.timeout(30_000);
+    const handles = await Promise.all(Array.from({ length: 10 }, () => submit('sadtalker')));
+    // one request per API minute (120 ms here) for ten jobs: most polls wait their turn
+    const c = await load({ config: { rpm: 1 }, await: { timeout: 3000 } });
+    for (const h of handles) send({ segmind: h });
+    await until(() => c.statuses.some((s) => /waiting for budget$/.test(s.text ?? '')), 'a waiting-for-budget status');
+    const held = c.statuses.find((s) => /waiting for budget$/.test(s.text ?? ''));
+    assert.equal(held.fill, 'yellow');
+    assert.equal(held.shape, 'ring');
+    assert.match(held.text, /^sadtalker \d+ % · ~\S+ (s|min|h) · \d+ more · ([1-9]|10) waiting for budget$/);
+  });
+
   it('redeploy with jobs in flight: every job is delivered exactly once by the new instance', async () => {
     const flow = awaitFlow(sb, { scale: SCALE });
     await helper.load(sets() as never, flow as never, credentials() as never);
