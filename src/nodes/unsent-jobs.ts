@@ -27,10 +27,32 @@ export function sendUnsentJobs(RED: NodeAPI, node: Node, config: SegmindConfigNo
     );
   };
   // every node of the new flows exists by then, the await node included
-  const events = RED.events as unknown as NodeJS.EventEmitter;
-  events.once('flows:started', run);
+  const cancel = onFlowsStarted(RED.events as unknown as NodeJS.EventEmitter, run);
   return () => {
     stopped = true;
-    events.removeListener('flows:started', run);
+    cancel();
+  };
+}
+
+/**
+ * Runs `fn` once at the next 'flows:started'. One listener per runtime for all nodes: a listener
+ * per node would pass EventEmitter's limit of 10 in a flow with many model nodes and warn in the log.
+ */
+const waiting = new WeakMap<NodeJS.EventEmitter, Set<() => void>>();
+
+function onFlowsStarted(events: NodeJS.EventEmitter, fn: () => void): () => void {
+  let set = waiting.get(events);
+  if (!set) {
+    const runs = (set = new Set());
+    waiting.set(events, runs);
+    events.once('flows:started', () => {
+      waiting.delete(events);
+      for (const run of runs) run();
+    });
+  }
+  set.add(fn);
+  const mine = set;
+  return () => {
+    mine.delete(fn);
   };
 }

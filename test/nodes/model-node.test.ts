@@ -8,7 +8,7 @@ import { mediaParams, valueParams } from '../../src/models/params';
 import type { Sandbox } from '../../src/sandbox';
 import { pageExamples } from '../models/page-examples';
 import { facePng, faceJpg, voiceMp3, voiceWav, dataUri } from '../media/samples';
-import { API_KEY, configSet, flowWith, helper, load, modelSet, send, setLanguage, withSandbox, type Outcome } from './model-node-harness';
+import { API_KEY, configSet, credentials, flowWith, helper, load, modelSet, send, setLanguage, withSandbox, type Outcome } from './model-node-harness';
 import { alternatives, asSetting, exampleUrl, invalidCases, mediaMsg, nodeDef } from './model-node-cases';
 
 function submits(sb: Sandbox) {
@@ -291,6 +291,23 @@ describe('model nodes (runtime + sandbox)', function () {
       assert.equal(new Set(got.map((m) => m.segmind.requestId)).size, 3);
       assert.equal(submits(sb).length, 3);
       assert.equal(sb.count({ endpoint: 'upload' }), 2);
+    });
+
+    it('a flow of 15 model nodes loads without an EventEmitter warning (one flows:started listener for all)', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (w: Error) => warnings.push(w);
+      process.on('warning', onWarning);
+      try {
+        const flow = flowWith(nodeDef(spec), sb);
+        for (let i = 0; i < 15; i++) flow.push({ ...nodeDef(spec), id: `n${i}`, z: 'f', config: 'cfg', name: '', wires: [['out']] });
+        await load(sets(), flow);
+        await helper.setFlows(flow, 'full', credentials); // a second deploy: the old nodes' waits are dropped
+        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+        assert.ok(helper.getNode('n14'));
+        assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
+      } finally {
+        process.off('warning', onWarning);
+      }
     });
 
     it('reports a refused submit (401) as an error without the API key anywhere', async () => {
