@@ -85,13 +85,18 @@ export function registerGenericNode(RED: NodeAPI): void {
 
           status.started();
           started = true;
-          const { handle, key } = await submitJob(t, usable.client, slug, schema, params, fields, {
-            ledger: usable.ledger,
-            origin: node.id,
-            msg: msg as unknown as Record<string, unknown>,
-            signal,
-            submitSignal,
-          }, submitGate(usable, t, slug, status));
+          const { handle, key } = await submitJob(
+            {
+              t,
+              client: usable.client,
+              model: slug,
+              schema,
+              params: params,
+              fields,
+              record: { ledger: usable.ledger, origin: node.id, msg: msg as unknown as Record<string, unknown>, signal, submitSignal },
+            },
+            submitGate(usable, t, slug, status),
+          );
           status.succeeded(handle.requestId);
           // closing: the job is recorded; the next instance of this node sends it on
           if (closing()) return;

@@ -75,13 +75,18 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
           // 2. requests: one upload for all byte media, then the submit
           status.started();
           started = true;
-          const { handle, key } = await submitJob(t, usable.client, spec.slug, schema, parsed.params, fields, {
-            ledger: usable.ledger,
-            origin: node.id,
-            msg: msg as unknown as Record<string, unknown>,
-            signal,
-            submitSignal,
-          }, submitGate(usable, t, spec.slug, status));
+          const { handle, key } = await submitJob(
+            {
+              t,
+              client: usable.client,
+              model: spec.slug,
+              schema,
+              params: parsed.params,
+              fields,
+              record: { ledger: usable.ledger, origin: node.id, msg: msg as unknown as Record<string, unknown>, signal, submitSignal },
+            },
+            submitGate(usable, t, spec.slug, status),
+          );
           status.succeeded(handle.requestId);
           // closing: the job is recorded; the next instance of this node sends it on
           if (closing()) return;

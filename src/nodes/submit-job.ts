@@ -32,6 +32,18 @@ export interface SubmitRecord {
 
 type PayloadSchema = z.ZodTypeAny;
 
+/** One job to submit: what to send, with what, and where it is recorded. */
+export interface JobRequest {
+  t: Translate;
+  client: Submitter;
+  model: string;
+  /** the model's payload schema; none for an unknown model (the generic node) */
+  schema?: PayloadSchema;
+  params: Record<string, unknown>;
+  fields: ClassifiedField[];
+  record: SubmitRecord;
+}
+
 const PLACEHOLDER_URL = 'https://uploads.placeholder.invalid/file';
 const MB = 1024 * 1024;
 
@@ -76,20 +88,11 @@ export function checkPayload(
  * message (msg.segmind set to the handle). Resolves with the handle and the ledger key once both
  * records are durable. A message that must wait or is refused has cost nothing.
  */
-export async function submitJob(
-  t: Translate,
-  client: Submitter,
-  model: string,
-  schema: PayloadSchema | undefined,
-  params: Record<string, unknown>,
-  fields: ClassifiedField[],
-  record: SubmitRecord,
-  gate?: SubmitGate,
-): Promise<{ handle: JobHandle; key: string }> {
-  const admitted = await gate?.admit(record.signal, 1 + (countUploads(fields) > 0 ? 1 : 0));
+export async function submitJob(job: JobRequest, gate?: SubmitGate): Promise<{ handle: JobHandle; key: string }> {
+  const admitted = await gate?.admit(job.record.signal, 1 + (countUploads(job.fields) > 0 ? 1 : 0));
   const state = { posted: false };
   try {
-    const done = await uploadAndSubmit(t, client, model, schema, params, fields, record, admitted?.deadline, state);
+    const done = await uploadAndSubmit(job, admitted?.deadline, state);
     admitted?.submitted(done.handle);
     return done;
   } catch (err) {
@@ -104,16 +107,11 @@ export async function submitJob(
 const AMBIGUOUS = new Set(['network', 'timeout', 'server', 'invalid_response', 'aborted']);
 
 async function uploadAndSubmit(
-  t: Translate,
-  client: Submitter,
-  model: string,
-  schema: PayloadSchema | undefined,
-  params: Record<string, unknown>,
-  fields: ClassifiedField[],
-  record: SubmitRecord,
+  job: JobRequest,
   deadline: number | undefined,
   state: { posted: boolean },
 ): Promise<{ handle: JobHandle; key: string }> {
+  const { t, client, model, schema, params, fields, record } = job;
   const { ledger, signal } = record;
   let urls: Record<string, string>;
   try {

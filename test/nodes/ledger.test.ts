@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { chainFlow, chainSandbox, helper, sadtalkerMsg, sets, sleep, type ChainOptions } from '../support/chain';
 import { initI18n } from '../support/runtime';
+import { Notifier, until } from '../support/wait';
 import type { Sandbox } from '../../src/sandbox';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,12 +23,12 @@ interface Seen {
 /** Every message that reaches one of the chain's end helpers, from any node instance. */
 class Deliveries {
   readonly seen: Seen[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly changes = new Notifier();
   constructor() {
     hooks.add('onReceive.ledgerTest', (evt: { msg: any; destination: { id: string } }) => {
       if (ENDINGS.includes(evt.destination.id)) {
         this.seen.push({ to: evt.destination.id, msg: evt.msg });
-        for (const w of this.waiters.splice(0)) w();
+        this.changes.notify();
       }
     });
   }
@@ -38,16 +39,7 @@ class Deliveries {
     return this.seen.filter((s) => s.to === to).map((s) => s.msg);
   }
   until(test: () => boolean, ms: number, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}: ${JSON.stringify(this.seen.map((s) => [s.to, s.msg.segmind?.requestId, s.msg.error?.message]))}`)), ms);
-      const check = () => {
-        if (test()) {
-          clearTimeout(timer);
-          resolve();
-        } else this.waiters.push(check);
-      };
-      check();
-    });
+    return this.changes.until(test, ms, what, () => JSON.stringify(this.seen.map((s) => [s.to, s.msg.segmind?.requestId, s.msg.error?.message])));
   }
 }
 
@@ -100,7 +92,9 @@ describe('job ledger through the nodes (runtime + sandbox)', function () {
     sb.scriptJob({ outcome: 'complete', durationSeconds: 3000, times: 3 }); // 3 s at 0.001
     await load(opts());
     for (let i = 0; i < 3; i++) helper.getNode('m').receive({ ...sadtalkerMsg(), _msgid: `dis-${i}` });
-    for (let i = 0; i < 500 && sb.count({ endpoint: 'status' }) < 3; i++) await sleep(10);
+    // all three jobs are in the await node's hands (each polled at least once), not just three polls
+    const polled = () => new Set(sb.requests.filter((r) => r.endpoint === 'status').map((r) => r.requestId)).size;
+    await until(() => polled() >= 3, 'a poll of each of the three jobs');
     const flow = chainFlow(opts());
     const warnings: string[] = [];
     const a = helper.getNode('a');

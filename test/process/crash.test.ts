@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector, type Report } from './collector';
+import { reportingFlow } from './reporting-flow';
 import { freePort, kill, prepare, start, type NodeRedProcess } from './node-red';
 import { sleep, useBuildIn } from '../support/chain';
 
@@ -23,50 +24,9 @@ const PHASES = ['before-post', 'post-on-wire', 'answered', 'polling', 'result', 
 type Phase = (typeof PHASES)[number];
 const ROUNDS = Number(process.env.SEGMIND_CRASH_ROUNDS ?? 50);
 const PER_ROUND = 2;
-const TAB = 'tab1';
 
-function flow(sb: Sandbox, collectorUrl: string): Record<string, unknown>[] {
-  const report = (id: string, outcome: string) => ({
-    id,
-    type: 'change',
-    z: TAB,
-    rules: [{ t: 'set', p: 'outcome', pt: 'msg', to: outcome, tot: 'str' }],
-    wires: [['format']],
-  });
-  return [
-    { id: TAB, type: 'tab', label: 'crash rounds' },
-    { id: 'cfg', type: 'segmind-config', name: 'sandbox', baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: SCALE },
-    { id: 'in', type: 'http in', z: TAB, url: '/job', method: 'post', upload: false, wires: [['ok', 'tagger']] },
-    { id: 'tagger', type: 'change', z: TAB, rules: [{ t: 'set', p: 'tag', pt: 'msg', to: 'payload.tag', tot: 'msg' }], wires: [['model']] },
-    { id: 'ok', type: 'http response', z: TAB, statusCode: '200', wires: [] },
-    {
-      id: 'model',
-      type: 'segmind sadtalker',
-      z: TAB,
-      config: 'cfg',
-      input_image: 'payload.image',
-      input_imageType: 'msg',
-      input_audio: 'payload.audio',
-      input_audioType: 'msg',
-      wires: [['await']],
-    },
-    { id: 'await', type: 'segmind await', z: TAB, config: 'cfg', timeout: 86400, result: 'buffer', folder: '', wires: [['r1'], ['r2'], ['r3']] },
-    report('r1', 'completed'),
-    report('r2', 'failed'),
-    report('r3', 'timedout'),
-    {
-      id: 'format',
-      type: 'function',
-      z: TAB,
-      func:
-        'msg.payload = { requestId: msg.segmind && msg.segmind.requestId, outcome: msg.outcome, tag: msg.tag, redelivered: !!(msg.segmind && msg.segmind.redelivered), bytes: Buffer.isBuffer(msg.payload) ? msg.payload.length : null, error: msg.error || null };\nmsg.headers = { "content-type": "application/json" };\nreturn msg;',
-      outputs: 1,
-      libs: [],
-      wires: [['post']],
-    },
-    { id: 'post', type: 'http request', z: TAB, method: 'POST', ret: 'txt', url: collectorUrl, tls: '', persist: false, wires: [] },
-  ];
-}
+const flow = (sb: Sandbox, collectorUrl: string): Record<string, unknown>[] =>
+  reportingFlow({ sandbox: sb, collectorUrl, scale: SCALE, label: 'crash rounds', result: 'buffer' });
 
 /** The message tag a sandbox job was submitted for (carried in its image URL). */
 function tagOf(payload: unknown): string | undefined {

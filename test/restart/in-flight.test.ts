@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector } from '../process/collector';
+import { AWAIT, reportingFlow } from '../process/reporting-flow';
 import { freePort, kill, ledgerEntries, prepare, start, type NodeRedProcess } from '../process/node-red';
 import { sleep, useBuildIn } from '../support/chain';
 
@@ -22,51 +23,9 @@ const SHORT = 10; // done (and reported) before the kill or redeploy
 const IN_FLIGHT = 50; // still running then
 const JOBS = SHORT + IN_FLIGHT;
 const SHORT_SECONDS = 20; // 0.4 s
-const TAB = 'tab1';
-const AWAIT = 'await';
 
-function flow(sb: Sandbox, collectorUrl: string, awaitName = ''): Record<string, unknown>[] {
-  const report = (id: string, outcome: string) => ({
-    id,
-    type: 'change',
-    z: TAB,
-    rules: [{ t: 'set', p: 'outcome', pt: 'msg', to: outcome, tot: 'str' }],
-    wires: [['format']],
-  });
-  return [
-    { id: TAB, type: 'tab', label: 'in flight' },
-    { id: 'cfg', type: 'segmind-config', name: 'sandbox', baseUrl: sb.url, uploadUrl: sb.uploadUrl, rpm: 100000, timeScale: SCALE },
-    { id: 'in', type: 'http in', z: TAB, url: '/job', method: 'post', upload: false, wires: [['ok', 'tagger']] },
-    // msg.tag travels with the stored message (msg.req does not): it names each message in the reports
-    { id: 'tagger', type: 'change', z: TAB, rules: [{ t: 'set', p: 'tag', pt: 'msg', to: 'payload.tag', tot: 'msg' }], wires: [['model']] },
-    { id: 'ok', type: 'http response', z: TAB, statusCode: '200', wires: [] },
-    {
-      id: 'model',
-      type: 'segmind sadtalker',
-      z: TAB,
-      config: 'cfg',
-      input_image: 'payload.image',
-      input_imageType: 'msg',
-      input_audio: 'payload.audio',
-      input_audioType: 'msg',
-      wires: [[AWAIT]],
-    },
-    { id: AWAIT, type: 'segmind await', z: TAB, name: awaitName, config: 'cfg', timeout: 86400, result: 'url', folder: '', wires: [['r1'], ['r2'], ['r3']] },
-    report('r1', 'completed'),
-    report('r2', 'failed'),
-    report('r3', 'timedout'),
-    {
-      id: 'format',
-      type: 'function',
-      z: TAB,
-      func: 'msg.payload = { requestId: msg.segmind && msg.segmind.requestId, outcome: msg.outcome, tag: msg.tag, error: msg.error || null };\nmsg.headers = { "content-type": "application/json" };\nreturn msg;',
-      outputs: 1,
-      libs: [],
-      wires: [['post']],
-    },
-    { id: 'post', type: 'http request', z: TAB, method: 'POST', ret: 'txt', url: collectorUrl, tls: '', persist: false, wires: [] },
-  ];
-}
+const flow = (sb: Sandbox, collectorUrl: string, awaitName = ''): Record<string, unknown>[] =>
+  reportingFlow({ sandbox: sb, collectorUrl, scale: SCALE, label: 'in flight', awaitName });
 
 /** Jobs the await node has claimed in the job ledger right now. */
 function storedJobs(userDir: string): number {

@@ -14,6 +14,7 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
 export const helper = require('node-red-node-test-helper');
 
 import { ROOT, builtNodeSet, initI18n, type NodeModule } from './runtime';
+import { Notifier } from './wait';
 
 export { ROOT };
 export const BUILD_ROOT = process.env.SEGMIND_TEST_BUILD_ROOT ?? ROOT;
@@ -41,11 +42,11 @@ export interface Event {
 /** Every way a message can leave the chain, keyed by _msgid. */
 export class Collector {
   readonly events: Event[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly changes = new Notifier();
 
   push(ending: Ending, msg: any): void {
     this.events.push({ ending, msg, at: Date.now() });
-    for (const w of this.waiters.splice(0)) w();
+    this.changes.notify();
   }
 
   of(id: string): Event[] {
@@ -54,19 +55,7 @@ export class Collector {
 
   /** Resolves once `test` holds (re-checked on every event), or rejects after `ms`. */
   until(test: () => boolean, ms: number, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; events: ${this.describe()}`));
-      }, ms);
-      const check = () => {
-        if (test()) {
-          clearTimeout(timer);
-          resolve();
-        } else this.waiters.push(check);
-      };
-      check();
-    });
+    return this.changes.until(test, ms, what, () => this.describe());
   }
 
   describe(): string {

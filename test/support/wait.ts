@@ -11,3 +11,29 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 }
+
+/** Resolves waits on an event stream: each notify() re-checks every pending wait. */
+export class Notifier {
+  private waiters: (() => void)[] = [];
+
+  notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves once `test` holds (re-checked on every notify()), or rejects after `ms` with `describe()`. */
+  until(test: () => boolean, ms: number, what: string, describe: () => string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}; seen: ${describe()}`));
+      }, ms);
+      const check = () => {
+        if (test()) {
+          clearTimeout(timer);
+          resolve();
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+}
