@@ -240,7 +240,8 @@ function fileLayout(defs: Map<string, EditorDefinition>, index: number): Layout 
       `sample photo and speech clip (in the folder \`$${SAMPLES_ENV}\`, which the package sets) as Buffers, the`,
       'way a camera or microphone node delivers them, into `msg.image` and `msg.audio`. The SadTalker node',
       'uploads both, then submits the job. The await node is set to **Result: File**: after about',
-      `${expectedSandboxSeconds(sadtalker)} s the debug sidebar shows, on *completed*, the path of the saved MP4 file.`,
+      // the two uploads come first (about a second in the sandbox)
+      `${expectedSandboxSeconds(sadtalker) + 1} s the debug sidebar shows, on *completed*, the path of the saved MP4 file.`,
       '',
       'Replace the first file-in node with your camera node (any node that puts a JPEG or PNG Buffer in',
       '`msg.payload`). Segmind itself needs a real face photo and speech: the samples are tiny stand-ins.',

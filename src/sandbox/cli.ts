@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   console.log(`Upload URL:           ${sandbox.uploadUrl}`);
   console.log(`Files origin:         ${sandbox.filesUrl}`);
   console.log(`API key:              ${sandbox.apiKeys.join(', ')}`);
-  console.log(`Time scale:           ${options.timeScale ?? 1}   rate limit: ${options.rateLimitPerMinute ?? 'none'} rpm`);
+  console.log(`Time scale:           ${options.timeScale ?? 1}   rate limit: ${options.rateLimitPerMinute ? `${options.rateLimitPerMinute} rpm` : 'none'}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

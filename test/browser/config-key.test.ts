@@ -154,6 +154,10 @@ describe('browser: config node and the API key', function () {
       const shown = await fresh.locator('#node-config-input-apiKey').inputValue();
       assert.notEqual(shown, TYPED_KEY, 'the editor never receives the key back');
       assert.equal(shown, '__PWRD__', "Node-RED's placeholder for a stored password");
+      // the deployed node's jobs and spend, in words from the package's catalog (not a raw key)
+      const usage = fresh.locator('#node-config-segmind-usage');
+      await fresh.waitForFunction(() => (document.querySelector('#node-config-segmind-usage')?.textContent ?? '').trim() !== '');
+      assert.match(await usage.innerText(), /^Last hour: 0 jobs · last 24 h: \$0\.00 .* 0 waiting for budget$/);
     } finally {
       await fresh.close();
     }
