@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT, startNodeRed, type RunningNodeRed } from './lib/start-node-red';
 import { demoFlows, demoTabId, readExamples, type FlowNode } from './lib/demo-flows';
+import { byId, openEditor } from './lib/editor-actions';
 
 const OUT_DIR = resolve(REPO_ROOT, process.env.SCREENSHOT_DIR || join('docs', 'images'));
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -35,10 +36,6 @@ function say(text: string): void {
   process.stdout.write(`[screenshots] ${text}\n`);
 }
 
-/** `[id="..."]`: Node-RED ids may start with a digit, which a CSS #id selector does not allow. */
-function byId(id: string): string {
-  return `[id="${id}"]`;
-}
 
 /** The clip grown by `pad` pixels on each side, kept inside the window. */
 function padded(box: Clip, pad: number, page: Page): Clip {
@@ -100,20 +97,6 @@ async function openEditorPage(browser: Browser, url: string): Promise<Page> {
   return page;
 }
 
-/** Opens a node's edit tray with a double click on the canvas (tried again if the click splits). */
-async function openNodeEditor(page: Page, id: string): Promise<void> {
-  const ok = page.locator('#node-dialog-ok');
-  for (let attempt = 1; ; attempt++) {
-    await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
-    try {
-      await ok.waitFor({ state: 'visible', timeout: 5000 });
-      break;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-  await settleTray(page);
-}
 
 /** The tray slides in; form widgets (typedInput, spinner) are built in oneditprepare. */
 async function settleTray(page: Page): Promise<void> {
@@ -209,7 +192,7 @@ async function help(page: Page, type: string): Promise<void> {
 async function editDialog(page: Page, modelId: string): Promise<void> {
   // tall enough for every field of the dialog; the picture is the tray alone
   await page.setViewportSize({ width: VIEWPORT.width, height: 1160 });
-  await openNodeEditor(page, modelId);
+  await openEditor(page, modelId);
   await parkPointer(page);
   const tray = await trayClip(page);
   // the form ends with the last field's hint; below it only empty tray
@@ -221,7 +204,7 @@ async function editDialog(page: Page, modelId: string): Promise<void> {
 }
 
 async function invalidValue(page: Page, modelId: string): Promise<void> {
-  await openNodeEditor(page, modelId);
+  await openEditor(page, modelId);
   const field = page.locator('#node-input-pose_style');
   await field.fill('99');
   await field.press('Tab');
@@ -246,7 +229,7 @@ async function invalidValue(page: Page, modelId: string): Promise<void> {
 
 async function configDialog(page: Page, modelId: string): Promise<void> {
   await page.setViewportSize({ width: VIEWPORT.width, height: 1000 });
-  await openNodeEditor(page, modelId);
+  await openEditor(page, modelId);
   await page.locator('#node-input-btn-config-edit').click();
   await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
   await settleTray(page);

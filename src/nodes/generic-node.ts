@@ -91,7 +91,7 @@ export function registerGenericNode(RED: NodeAPI): void {
               client: usable.client,
               model: slug,
               schema,
-              params: params,
+              params,
               fields,
               record: { ledger: usable.ledger, origin: node.id, msg: msg as unknown as Record<string, unknown>, signal, submitSignal },
             },

@@ -41,18 +41,16 @@ export function sendUnsentJobs(RED: NodeAPI, node: Node, config: SegmindConfigNo
 const waiting = new WeakMap<NodeJS.EventEmitter, Set<() => void>>();
 
 function onFlowsStarted(events: NodeJS.EventEmitter, fn: () => void): () => void {
-  let set = waiting.get(events);
-  if (!set) {
-    const runs = (set = new Set());
-    waiting.set(events, runs);
+  let runs = waiting.get(events);
+  if (!runs) {
+    const these = (runs = new Set());
+    waiting.set(events, these);
     events.once('flows:started', () => {
       waiting.delete(events);
-      for (const run of runs) run();
+      for (const run of these) run();
     });
   }
-  set.add(fn);
-  const mine = set;
-  return () => {
-    mine.delete(fn);
-  };
+  runs.add(fn);
+  const registered = runs;
+  return () => void registered.delete(fn);
 }

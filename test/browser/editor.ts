@@ -4,6 +4,9 @@
 import type { Page } from 'playwright-core';
 import { specs } from '../../src/models/specs';
 import { editorDefinitions } from '../../scripts/lib/editor-defaults';
+import { byId, openEditor } from '../../scripts/lib/editor-actions';
+
+export { byId, openEditor };
 
 export const PACKAGE_TYPES = ['segmind await', 'segmind model', ...specs.map((s) => s.nodeType)];
 
@@ -21,11 +24,6 @@ export function expectedIcon(type: string): string {
   const def = editorDefinitions().get(type);
   if (!def || typeof def.icon !== 'string') throw new Error(`no icon for ${type}`);
   return def.icon;
-}
-
-/** `[id="..."]`: Node-RED ids may start with a digit, which a CSS #id selector does not allow. */
-export function byId(id: string): string {
-  return `[id="${id}"]`;
 }
 
 /**
@@ -53,23 +51,6 @@ export async function addNode(page: Page, type: string, props: Record<string, un
   );
 }
 
-/** Opens a node's edit tray with a double click on the canvas. */
-export async function openEditor(page: Page, id: string): Promise<void> {
-  // under load Chromium can split a double click into two single clicks: try again, as a user would
-  const ok = page.locator('#node-dialog-ok');
-  for (let attempt = 1; ; attempt++) {
-    await page.locator(`${byId(id)} .red-ui-flow-node`).first().dblclick();
-    try {
-      await ok.waitFor({ state: 'visible', timeout: 4000 });
-      break;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-  // the tray slides in; form widgets (typedInput, spinner) are built in oneditprepare
-  await page.waitForFunction(() => !document.querySelector('.red-ui-tray.red-ui-tray-opening'));
-  await page.waitForTimeout(300);
-}
 
 export async function closeEditor(page: Page, button: 'ok' | 'cancel' = 'ok'): Promise<void> {
   await page.locator(button === 'ok' ? '#node-dialog-ok' : '#node-dialog-cancel').click();
