@@ -112,6 +112,13 @@ export async function openEditor(h: Harness, locale = 'en-US'): Promise<Page> {
   );
   // the editor fades in; wait until the loading overlay is gone so clicks land
   await page.waitForSelector('#red-ui-loading-progress', { state: 'hidden', timeout: 30000 });
+  // the palette's visibility is a user setting the runtime stores, and an earlier test (a
+  // screenshot) may have hidden it with its restore still unsaved when its tab closed
+  await page.evaluate(() => {
+    const RED = (window as unknown as { RED: any }).RED;
+    if (!RED.menu.isSelected('menu-item-palette')) RED.menu.setSelected('menu-item-palette', true);
+  });
+  await page.locator('#red-ui-palette-search input').waitFor({ state: 'visible' });
   return page;
 }
 
