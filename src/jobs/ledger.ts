@@ -5,11 +5,13 @@
 //   submitted  the answer: request id, URLs, a bounded copy of the message; then the model node sends
 //   claimed    an await node took the job (its node id and the message's deadline)
 //   delivering written before the await node sends the message on
-//   (removed)  the message left: delivered
+//   (removed)  the message left: delivered, and a moment passed for the flow after the await node
+//              to act on it (SETTLE_MS), or the await node closed
 //
 // After a restart: claimed jobs resume in their await node; submitted but unclaimed ones are sent
 // on again by their model node; an intent without an answer is reported as a submit that may have
-// been billed, never re-sent; a job found 'delivering' is delivered again, flagged as redelivered.
+// been billed, never re-sent; a job found 'delivering' is delivered again, flagged as redelivered
+// (a crash just after the send, before the next nodes got the message out, loses nothing).
 // Within one process the ledger outlives node instances (see ledgers.ts), so a redeploy hands each
 // job on with its whole message (Buffers included); the storage only holds the bounded copy.
 // No Node-RED here: storage is behind LedgerStorage; texts are the caller's (reports are data).
@@ -95,7 +97,16 @@ export interface LedgerOptions {
   timeScale: number;
   report?(report: LedgerReport): void;
   now?(): number;
+  /** real ms a delivered job stays 'delivering' in storage; default SETTLE_MS */
+  settleMs?: number;
 }
+
+/**
+ * How long (real ms) a delivered message stays redeliverable after a crash: the nodes after the
+ * await node get it asynchronously, and a kill before they have written or sent it on would
+ * otherwise lose a paid result. Node-RED cannot tell when a whole downstream flow is done.
+ */
+export const SETTLE_MS = 2000;
 
 /** Segmind keeps status and result for one hour (API seconds) after submission. */
 export const RETENTION_SECONDS = 3600;
@@ -126,6 +137,11 @@ export class JobLedger {
   private readonly attached = new Map<string, (p: Pending) => void>();
   private readonly now: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** delivered entries still in storage, oldest first, with when they are removed (real ms) */
+  private readonly settling: Array<{ key: string; at: number }> = [];
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** the removals under way (one at a time, so close waits for them) */
+  private settleRun: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly opts: LedgerOptions) {
@@ -314,9 +330,21 @@ export class JobLedger {
     entry.state = 'delivering';
   }
 
-  /** The message left the await node: the job is done with. */
-  async delivered(key: string): Promise<void> {
-    await this.drop(key);
+  /**
+   * The message left the await node: the job is done with here at once, and in storage after
+   * SETTLE_MS (a crash before then delivers it again, flagged).
+   */
+  delivered(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry || this.closed) return;
+    this.unindex(entry);
+    this.settling.push({ key, at: Date.now() + (this.opts.settleMs ?? SETTLE_MS) });
+    this.scheduleSettle();
+  }
+
+  /** Removes every delivered entry from storage now (the await node closes: no crash to cover). */
+  async settleNow(): Promise<void> {
+    await this.settle(Infinity);
   }
 
   /** Jobs claimed by `awaitId` right now (for the log when the node is removed). */
@@ -339,7 +367,9 @@ export class JobLedger {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     await this.ready.catch(() => undefined);
+    await this.settle(Infinity, true);
     await this.storage?.close().catch(() => undefined);
   }
 
@@ -357,6 +387,27 @@ export class JobLedger {
     this.unindex(entry);
     const storage = await this.usable();
     await this.write('remove', () => storage.remove(key));
+  }
+
+  private scheduleSettle(): void {
+    if (this.settleTimer || !this.settling.length) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.settle(Date.now()).then(() => this.scheduleSettle());
+    }, Math.max(0, this.settling[0].at - Date.now()));
+    this.settleTimer.unref();
+  }
+
+  /** Removes from storage the delivered entries due by `until`. */
+  private settle(until: number, closing = false): Promise<void> {
+    const due: string[] = [];
+    while (this.settling.length && this.settling[0].at <= until) due.push(this.settling.shift()!.key);
+    const storage = this.storage;
+    if (!due.length || !storage || (this.closed && !closing)) return this.settleRun;
+    this.settleRun = this.settleRun.then(async () => {
+      for (const key of due) await this.write('remove', () => storage.remove(key));
+    });
+    return this.settleRun;
   }
 
   private async write(during: string, op: () => Promise<void>): Promise<void> {

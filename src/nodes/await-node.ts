@@ -238,7 +238,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
           });
           if (redelivered) (msg.segmind as Record<string, unknown>).redelivered = true;
           send(onOutput(output, msg as NodeMessageInFlow));
-          await ledger!.delivered(entry.key).catch((err) => node.warn(t('messages.ledgerFailed', { id: entry.requestId, error: errorText(err) })));
+          ledger!.delivered(entry.key);
           done?.();
         })(),
       );
@@ -344,6 +344,8 @@ export function registerAwaitNode(RED: NodeAPI): void {
       waiting.clear();
       if (ledger) {
         ledger.detach(node.id, resume);
+        // a stop or redeploy, not a crash: what this node delivered is done with
+        working.add(ledger.settleNow());
         if (removed) {
           // disabled or deleted (Node-RED says removed for both): say which jobs stay, and until when
           const pending = ledger.pendingOf(node.id);

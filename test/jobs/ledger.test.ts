@@ -26,8 +26,37 @@ describe('jobs/ledger', () => {
     assert.equal(storage.entries.get(key)!.claimedBy, 'await1');
     await l.delivering(key);
     assert.equal(storage.entries.get(key)!.state, 'delivering');
-    await l.delivered(key);
+    l.delivered(key);
+    assert.deepEqual(l.claimedBy('await1'), [], 'done with in this process at once');
+    assert.equal(storage.entries.get(key)!.state, 'delivering', 'still in storage while the next nodes act on it');
+    await l.settleNow();
     assert.equal(storage.entries.size, 0);
+  });
+
+  it('a crash just after a delivery delivers it again, flagged; once settled (after SETTLE_MS, or a close) it is gone', async () => {
+    const storage = new MemoryLedgerStorage();
+    const clock = { now: 1_000 };
+    const before = new JobLedger({ open: async () => storage, timeScale: 1, now: () => clock.now, settleMs: 20 });
+    before.attach('await1', () => undefined);
+    const a = await before.claim('await1', handle('r1'), { receivedAt: 1_000, deadline: 9_000 }, { tag: 'a' });
+    const b = await before.claim('await1', handle('r2'), { receivedAt: 1_001, deadline: 9_000 }, { tag: 'b' });
+    for (const e of [a, b]) {
+      await before.delivering(e.key);
+      before.delivered(e.key);
+    }
+    // the process dies now: a new life on the same storage
+    const crashed = new MemoryLedgerStorage();
+    for (const [k, e] of storage.entries) crashed.entries.set(k, structuredClone(e));
+    const after = ledgerOn(crashed, clock);
+    await after.ready;
+    assert.deepEqual(after.claimedBy('await1').map((p) => [p.entry.requestId, p.redelivered, p.msg.tag]), [['r1', true, 'a'], ['r2', true, 'b']]);
+    // the first life goes on: its removals are written once SETTLE_MS has passed (a real timer)
+    while (storage.entries.size) await new Promise((r) => setTimeout(r, 5));
+    const c = await before.claim('await1', handle('r3'), { receivedAt: 1_002, deadline: 9_000 }, {});
+    before.delivered(c.key);
+    assert.equal(storage.entries.size, 1);
+    await before.close();
+    assert.equal(storage.entries.size, 0, 'closing settles at once');
   });
 
   it('after a restart: claimed jobs go to their await node, unclaimed ones to their model node (flagged), intents are reported once', async () => {

@@ -6,7 +6,9 @@
 // delivering), kills Node-RED with SIGKILL a random moment after it, starts it again and lets every
 // job finish. Over all rounds: no paid job lost (each sandbox job delivered, or its submit reported
 // in the log as possibly billed when the kill cut the POST's answer), none submitted twice, and any
-// repeated delivery flagged msg.segmind.redelivered.
+// repeated delivery flagged msg.segmind.redelivered. A delivered job stays redeliverable for SETTLE_MS
+// (2 s) and rounds are shorter than that, so a job is delivered again (flagged) after many kills:
+// redeliveredFlagged counts those, far more than the messages.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

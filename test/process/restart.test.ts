@@ -10,7 +10,7 @@ import { SegmindClient } from '../../src/client';
 import type { JobHandle } from '../../src/client/types';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { Collector } from './collector';
-import { freePort, kill, prepare, start, type NodeRedProcess } from './node-red';
+import { freePort, kill, ledgerEntries, prepare, start, type NodeRedProcess } from './node-red';
 
 const KEY = 'SG_process_test_91c2';
 // an API second lasts 20 ms: Segmind's one-hour retention is 72 s here, so the whole test fits in it
@@ -98,6 +98,10 @@ describe('process: a real node-red killed with SIGKILL with jobs in flight', fun
     }
 
     await collector.waitFor(SHORT, 15_000).catch((e) => { throw new Error(`${e.message}\n${nr!.log.join('\n')}\n${JSON.stringify(sb.requests.slice(-5))}`); });
+    // delivered jobs stay redeliverable for SETTLE_MS (a kill now would deliver them again, flagged):
+    // kill once the ledger holds only the running ones
+    for (let i = 0; i < 2000 && ledgerEntries(userDir, 'cfg').length !== LONG; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(ledgerEntries(userDir, 'cfg').length, LONG, 'the delivered jobs settled in the ledger');
     await kill(nr);
     nr = undefined;
     const beforeKill = collector.reports.length;
