@@ -332,13 +332,21 @@ export class JobLedger {
 
   /**
    * The message left the await node: the job is done with here at once, and in storage after
-   * SETTLE_MS (a crash before then delivers it again, flagged).
+   * SETTLE_MS (a crash before then delivers it again, flagged). A redelivery had its grace in the
+   * life that first sent it: it is removed at once, so crashes in a loop cannot repeat it forever.
    */
-  delivered(key: string): void {
+  delivered(key: string, redelivery = false): void {
     const entry = this.entries.get(key);
     if (!entry || this.closed) return;
     this.unindex(entry);
-    this.settling.push({ key, at: Date.now() + (this.opts.settleMs ?? SETTLE_MS) });
+    const at = redelivery ? 0 : Date.now() + (this.opts.settleMs ?? SETTLE_MS);
+    // keep the queue in time order: a due-now removal goes first
+    if (redelivery) this.settling.unshift({ key, at });
+    else this.settling.push({ key, at });
+    if (redelivery && this.settleTimer) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = undefined;
+    }
     this.scheduleSettle();
   }
 

@@ -238,7 +238,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
           });
           if (redelivered) (msg.segmind as Record<string, unknown>).redelivered = true;
           send(onOutput(output, msg as NodeMessageInFlow));
-          ledger!.delivered(entry.key);
+          ledger!.delivered(entry.key, redelivered);
           done?.();
         })(),
       );

@@ -7,8 +7,7 @@
 // job finish. Over all rounds: no paid job lost (each sandbox job delivered, or its submit reported
 // in the log as possibly billed when the kill cut the POST's answer), none submitted twice, and any
 // repeated delivery flagged msg.segmind.redelivered. A delivered job stays redeliverable for SETTLE_MS
-// (2 s) and rounds are shorter than that, so a job is delivered again (flagged) after many kills:
-// redeliveredFlagged counts those, far more than the messages.
+// (2 s), longer than a round, so a kill in the next round delivers it again (flagged), once.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
