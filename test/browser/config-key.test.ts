@@ -100,7 +100,7 @@ describe('browser: config node and the API key', function () {
     configId = await page.locator('#node-input-config').inputValue();
     assert.match(configId, /^[0-9a-f]{16}$/, 'the new config node is selected');
     await closeEditor(page);
-    assert.equal(await showsInvalidMarker(page, nodeId), false);
+    assert.equal(await showsInvalidMarker(page, nodeId, false), false);
     await deploy(page);
 
     const deployed = await getFlows(h);

@@ -122,7 +122,7 @@ describe('browser: edit dialogs', function () {
         await trayScreenshot(page, () => screenshot(page, 'edit-dialog'));
       }
       await closeEditor(page);
-      assert.equal(await showsInvalidMarker(page, id), false, 'a node with defaults is valid');
+      assert.equal(await showsInvalidMarker(page, id, false), false, 'a node with defaults is valid');
     });
 
     it(`${spec.title}: marks invalid values and the node, accepts valid ones`, async () => {
@@ -145,7 +145,7 @@ describe('browser: edit dialogs', function () {
         assert.equal(reason, `Not valid: expected ${describeAllowed(first, { withDefault: false })}`);
       }
       await closeEditor(page);
-      assert.equal(await showsInvalidMarker(page, id), true, 'the node shows the invalid marker');
+      assert.equal(await showsInvalidMarker(page, id, true), true, 'the node shows the invalid marker');
 
       await openEditor(page, id);
       await typeInto(page, media.name, 'face');
@@ -155,7 +155,7 @@ describe('browser: edit dialogs', function () {
         assert.equal(await hasError(page, p.name), false, `${p.name} = ${validValue(p)} is accepted`);
       }
       await closeEditor(page);
-      assert.equal(await showsInvalidMarker(page, id), false, 'the marker is gone');
+      assert.equal(await showsInvalidMarker(page, id, false), false, 'the marker is gone');
       assert.equal(await nodeProperty(page, id, media.name), 'face');
       for (const p of numeric) assert.equal(Number(await nodeProperty(page, id, p.name)), Number(validValue(p)), `${p.name} saved`);
     });
@@ -174,7 +174,7 @@ describe('browser: edit dialogs', function () {
     await typeInto(page, 'payload', '[1, 2]');
     assert.equal(await hasError(page, 'payload'), true, 'a JSON array is not a parameter object');
     await closeEditor(page);
-    assert.equal(await showsInvalidMarker(page, id), true);
+    assert.equal(await showsInvalidMarker(page, id, true), true);
 
     await openEditor(page, id);
     await typeInto(page, 'model', 'sync.so-react-1');
@@ -182,7 +182,7 @@ describe('browser: edit dialogs', function () {
     assert.equal(await hasError(page, 'model'), false);
     assert.equal(await hasError(page, 'payload'), false);
     await closeEditor(page);
-    assert.equal(await showsInvalidMarker(page, id), false);
+    assert.equal(await showsInvalidMarker(page, id, false), false);
     assert.equal(await nodeProperty(page, id, 'model'), 'sync.so-react-1');
   });
 
@@ -197,18 +197,18 @@ describe('browser: edit dialogs', function () {
     assert.equal(await hasError(page, 'timeout'), true, 'zero is not a timeout');
     assert.match(await invalidReason(page, '#node-input-timeout'), /number of seconds above 0 and at most 86400/);
     await closeEditor(page);
-    assert.equal(await showsInvalidMarker(page, id), true);
+    assert.equal(await showsInvalidMarker(page, id, true), true);
 
     await openEditor(page, id);
     await typeInto(page, 'timeout', '120');
     assert.equal(await hasError(page, 'timeout'), false);
     await closeEditor(page);
-    assert.equal(await showsInvalidMarker(page, id), false);
+    assert.equal(await showsInvalidMarker(page, id, false), false);
     assert.equal(Number(await nodeProperty(page, id, 'timeout')), 120);
   });
 
   it('a model node without a config node is invalid', async () => {
     const id = await addNode(page, specs[0].nodeType, { config: '' });
-    assert.equal(await showsInvalidMarker(page, id), true);
+    assert.equal(await showsInvalidMarker(page, id, true), true);
   });
 });

@@ -57,12 +57,21 @@ export async function closeEditor(page: Page, button: 'ok' | 'cancel' = 'ok'): P
   await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
 }
 
-/** Whether the canvas shows the node's red "invalid properties" triangle. */
-export async function showsInvalidMarker(page: Page, id: string): Promise<boolean> {
-  return page.evaluate((sel) => {
+/**
+ * Whether the canvas shows the node's red "invalid properties" triangle, once it shows `expected`
+ * or 5 s have passed (the editor redraws on an animation frame, late on a busy machine).
+ */
+export async function showsInvalidMarker(page: Page, id: string, expected: boolean): Promise<boolean> {
+  const shown = (sel: string) => {
     const badge = document.querySelector(`${sel} .red-ui-flow-node-error`);
     return Boolean(badge && !badge.classList.contains('hide') && (badge as SVGGraphicsElement).getBBox().width > 0);
-  }, byId(id));
+  };
+  const until = Date.now() + 5000;
+  for (;;) {
+    const now = await page.evaluate(shown, byId(id));
+    if (now === expected || Date.now() > until) return now;
+    await page.waitForTimeout(50);
+  }
 }
 
 export async function nodeProperty(page: Page, id: string, key: string): Promise<unknown> {
