@@ -339,14 +339,11 @@ export class JobLedger {
     const entry = this.entries.get(key);
     if (!entry || this.closed) return;
     this.unindex(entry);
-    const at = redelivery ? 0 : Date.now() + (this.opts.settleMs ?? SETTLE_MS);
-    // keep the queue in time order: a due-now removal goes first
-    if (redelivery) this.settling.unshift({ key, at });
-    else this.settling.push({ key, at });
-    if (redelivery && this.settleTimer) {
-      clearTimeout(this.settleTimer);
-      this.settleTimer = undefined;
+    if (redelivery) {
+      void this.removeStored([key]);
+      return;
     }
+    this.settling.push({ key, at: Date.now() + (this.opts.settleMs ?? SETTLE_MS) });
     this.scheduleSettle();
   }
 
@@ -410,10 +407,15 @@ export class JobLedger {
   private settle(until: number, closing = false): Promise<void> {
     const due: string[] = [];
     while (this.settling.length && this.settling[0].at <= until) due.push(this.settling.shift()!.key);
+    return this.removeStored(due, closing);
+  }
+
+  /** Removes delivered entries from storage, after the removals already under way. */
+  private removeStored(keys: string[], closing = false): Promise<void> {
     const storage = this.storage;
-    if (!due.length || !storage || (this.closed && !closing)) return this.settleRun;
+    if (!keys.length || !storage || (this.closed && !closing)) return this.settleRun;
     this.settleRun = this.settleRun.then(async () => {
-      for (const key of due) await this.write('remove', () => storage.remove(key));
+      for (const key of keys) await this.write('remove', () => storage.remove(key));
     });
     return this.settleRun;
   }

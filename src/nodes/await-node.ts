@@ -345,7 +345,7 @@ export function registerAwaitNode(RED: NodeAPI): void {
       if (ledger) {
         ledger.detach(node.id, resume);
         // a stop or redeploy, not a crash: what this node delivered is done with
-        working.add(ledger.settleNow());
+        void track(ledger.settleNow());
         if (removed) {
           // disabled or deleted (Node-RED says removed for both): say which jobs stay, and until when
           const pending = ledger.pendingOf(node.id);
