@@ -2,15 +2,11 @@
 // from the node merged under msg.payload. Top-level Buffer / data URI values are uploaded first
 // and replaced by their URLs. Same msg.segmind, errors and status as the model nodes.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { classify, describeValue, DEFAULT_MAX_MEDIA_MB, type ClassifiedField } from '../media';
-import { getConfig } from './config-node';
+import { classify, describeValue, type ClassifiedField } from '../media';
 import { runtimeText, type Translate } from './runtime-text';
-import { handleInput, isPlainObject } from './input-handling';
-import { NodeInputError, usableConfig, scrubSecret, toInputError } from './input-errors';
-import { SubmitStatus } from './submit-status';
-import { sendUnsentJobs } from './unsent-jobs';
-import { submitGate, usageText } from './submit-gate';
-import { checkPayload, maxBytesFrom, submitJob } from './submit-job';
+import { isPlainObject } from './input-handling';
+import { NodeInputError, toInputError } from './input-errors';
+import { runSubmittingNode } from './submitting-node';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
 import { buildPayloadSchema, getSpec } from '../models';
 
@@ -37,78 +33,41 @@ export function registerGenericNode(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = runtimeText(RED);
-    const config = getConfig(RED, node, def.config);
-    const status = new SubmitStatus(node, t, () => usageText(t, config));
-    const maxBytes = maxBytesFrom(def.maxMediaMB, DEFAULT_MAX_MEDIA_MB);
     const editorPayload = parseEditorJson(def.payload);
 
-    const stopUnsent = sendUnsentJobs(RED, node, config, (p) => status.succeeded(p.entry.requestId ?? ''));
-    node.on('close', stopUnsent);
-    handleInput(
-      node,
-      async (msg, send, { signal, submitSignal, closing }) => {
-        let started = false;
-        try {
-          const usable = usableConfig(RED, config, t);
-          const fromMsg = (msg as { model?: unknown }).model;
-          const model = fromMsg !== undefined && fromMsg !== null && fromMsg !== '' ? fromMsg : def.model;
-          const slug = checkSlug(model);
-          if (slug === undefined) throw invalid(t, 'model', t('errors.model', { value: describeValue(model) }));
-          if (!editorPayload.ok) {
-            const message = editorPayload.notObject
-              ? t('errors.payloadNotObject', { value: editorPayload.message })
-              : t('errors.editorJson', { message: editorPayload.message });
-            throw invalid(t, 'payload', message);
-          }
-          const fromPayload = isPlainObject(msg.payload) ? msg.payload : {};
-          const merged: Record<string, unknown> = { ...editorPayload.value, ...fromPayload };
+    runSubmittingNode(RED, node, t, def, async (msg, { maxBytes }) => {
+      const fromMsg = (msg as { model?: unknown }).model;
+      const model = fromMsg !== undefined && fromMsg !== null && fromMsg !== '' ? fromMsg : def.model;
+      const slug = checkSlug(model);
+      if (slug === undefined) throw invalid(t, 'model', t('errors.model', { value: describeValue(model) }));
+      if (!editorPayload.ok) {
+        const message = editorPayload.notObject
+          ? t('errors.payloadNotObject', { value: editorPayload.message })
+          : t('errors.editorJson', { message: editorPayload.message });
+        throw invalid(t, 'payload', message);
+      }
+      const fromPayload = isPlainObject(msg.payload) ? msg.payload : {};
+      const merged: Record<string, unknown> = { ...editorPayload.value, ...fromPayload };
 
-          // media at the top level is uploaded; everything else must be plain JSON
-          const params: Record<string, unknown> = {};
-          const fields: ClassifiedField[] = [];
-          for (const [key, value] of Object.entries(merged)) {
-            if (isMediaValue(value)) {
-              const source = Object.prototype.hasOwnProperty.call(fromPayload, key) ? `msg.payload.${key}` : 'the node setting';
-              try {
-                fields.push({ field: key, media: await classify(value, { field: key, kind: 'any', maxBytes, source }) });
-              } catch (err) {
-                throw toInputError(t, err);
-              }
-              continue;
-            }
-            const bad = jsonProblem(value, key);
-            if (bad) throw invalid(t, bad.path, t('errors.payloadNotSerialisable', { field: bad.path, value: describeValue(bad.value) }));
-            params[key] = value;
+      // media at the top level is uploaded; everything else must be plain JSON
+      const params: Record<string, unknown> = {};
+      const fields: ClassifiedField[] = [];
+      for (const [key, value] of Object.entries(merged)) {
+        if (isMediaValue(value)) {
+          const source = Object.prototype.hasOwnProperty.call(fromPayload, key) ? `msg.payload.${key}` : 'the node setting';
+          try {
+            fields.push({ field: key, media: await classify(value, { field: key, kind: 'any', maxBytes, source }) });
+          } catch (err) {
+            throw toInputError(t, err);
           }
-          const schema = schemaFor(slug);
-          checkPayload(t, schema, params, fields);
-
-          status.started();
-          started = true;
-          const { handle, key } = await submitJob(
-            {
-              t,
-              client: usable.client,
-              model: slug,
-              schema,
-              params,
-              fields,
-              record: { ledger: usable.ledger, origin: node.id, msg: msg as unknown as Record<string, unknown>, signal, submitSignal },
-            },
-            submitGate(usable, t, slug, status),
-          );
-          status.succeeded(handle.requestId);
-          // closing: the job is recorded; the next instance of this node sends it on
-          if (closing()) return;
-          send(msg);
-          usable.ledger.markSent(key);
-        } catch (err) {
-          const failure = scrubSecret(toInputError(t, err, started), config?.credentials?.apiKey);
-          if (!signal.aborted && failure.code !== 'aborted') status.failed(failure.short, started);
-          throw failure;
+          continue;
         }
-      },
-    );
+        const bad = jsonProblem(value, key);
+        if (bad) throw invalid(t, bad.path, t('errors.payloadNotSerialisable', { field: bad.path, value: describeValue(bad.value) }));
+        params[key] = value;
+      }
+      return { model: slug, schema: schemaFor(slug), params, fields };
+    });
   }
 
   RED.nodes.registerType('segmind model', GenericNode as never);

@@ -86,6 +86,27 @@ async function importExample(page: Page, example: Example): Promise<string> {
   return page.evaluate(() => (window as unknown as { RED: any }).RED.workspaces.active() as string);
 }
 
+/**
+ * Presses an inject node's button and waits for the runtime to answer the inject request. A press
+ * that sent no request (the canvas was still being redrawn under the pointer on a busy machine)
+ * is made again: nothing was injected, so nothing runs twice.
+ */
+async function pressInject(page: Page, id: string): Promise<void> {
+  const button = page.locator(`${byId(id)} .red-ui-flow-node-button`);
+  for (let attempt = 1; ; attempt++) {
+    const request = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith(`/inject/${id}`), { timeout: 15000 });
+    await button.click();
+    const sent = await request.catch(() => undefined);
+    if (sent) {
+      const response = await sent.response();
+      assert.equal(response?.status(), 200, `the runtime accepted the inject of ${id}`);
+      return;
+    }
+    assert.ok(attempt < 3, `pressing the button of inject ${id} sent no request (${attempt} presses)`);
+    process.stdout.write(`      (inject ${id}: press ${attempt} sent no request; pressing again)\n`);
+  }
+}
+
 /** No selection, no notifications, palette hidden so the whole flow fits beside the sidebar. */
 async function tidyForScreenshot(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -206,15 +227,24 @@ describe('browser: example flows from Import > Examples, on the built-in sandbox
     }, sadAwait.id);
     for (const example of examples) {
       await page.evaluate((tab) => (window as unknown as { RED: any }).RED.workspaces.show(tab), tabs.get(example.name)!);
-      const inject = node(example, (n) => n.type === 'inject', 'an inject node');
-      await page.locator(`${byId(inject.id)} .red-ui-flow-node-button`).click();
+      await pressInject(page, node(example, (n) => n.type === 'inject', 'an inject node').id);
     }
     await page.evaluate((tab) => (window as unknown as { RED: any }).RED.workspaces.show(tab), tabs.get(sad.name)!);
-    const running = await page.waitForFunction(
-      () => (window as unknown as { sadStatuses: string[] }).sadStatuses.find((t) => /^sadtalker \d+ % · ~\d+ s/.test(t)),
-      undefined,
-      { timeout: 60000 },
-    );
+    const running = await page
+      .waitForFunction(
+        () => (window as unknown as { sadStatuses: string[] }).sadStatuses.find((t) => /^sadtalker \d+ % · ~\d+ s/.test(t)),
+        undefined,
+        { timeout: 60000 },
+      )
+      .catch(async (err: Error) => {
+        // what the editor and the runtime saw, so that a failure on a busy machine can be read
+        const seen = await page.evaluate(() => (window as unknown as { sadStatuses: string[] }).sadStatuses);
+        const debug = await debugMessages(page);
+        throw new Error(
+          `${err.message}\nstatuses of ${sadAwait.id} received by the editor: ${JSON.stringify(seen)}\n` +
+            `debug sidebar: ${JSON.stringify(debug)}\nNode-RED log (last 40 lines):\n${h.nodeRed.log.slice(-40).join('\n')}`,
+        );
+      });
     progress.set(sad.name, String(await running.jsonValue()));
     // the README's picture of it: the flow's part of the canvas
     await tidyForScreenshot(page);
