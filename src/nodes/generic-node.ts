@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { classify, describeValue, type ClassifiedField } from '../media';
 import { runtimeText, type Translate } from './runtime-text';
 import { isPlainObject } from './input-handling';
-import { NodeInputError, toInputError } from './input-errors';
+import { NodeInputError } from './input-errors';
 import { runSubmittingNode } from './submitting-node';
 import { checkSlug, jsonProblem, parseEditorJson } from './generic-payload';
 import { buildPayloadSchema, getSpec } from '../models';
@@ -55,11 +55,8 @@ export function registerGenericNode(RED: NodeAPI): void {
       for (const [key, value] of Object.entries(merged)) {
         if (isMediaValue(value)) {
           const source = Object.prototype.hasOwnProperty.call(fromPayload, key) ? `msg.payload.${key}` : 'the node setting';
-          try {
-            fields.push({ field: key, media: await classify(value, { field: key, kind: 'any', maxBytes, source }) });
-          } catch (err) {
-            throw toInputError(t, err);
-          }
+          // a MediaError becomes the node's error in runSubmittingNode
+          fields.push({ field: key, media: await classify(value, { field: key, kind: 'any', maxBytes, source }) });
           continue;
         }
         const bad = jsonProblem(value, key);

@@ -7,7 +7,7 @@ import { buildPayloadSchema, mediaParams, parseParams, valueParams } from '../mo
 import { classify, type ClassifiedField } from '../media';
 import { runtimeText } from './runtime-text';
 import { describeSource, isPlainObject, readProperty } from './input-handling';
-import { paramFailure, toInputError } from './input-errors';
+import { paramFailure } from './input-errors';
 import { runSubmittingNode } from './submitting-node';
 
 type ModelNodeDef = NodeDef & Record<string, unknown> & {
@@ -48,11 +48,8 @@ export function registerModelNode(RED: NodeAPI, spec: ModelSpec): void {
         const value = await readProperty(RED, node, msg, t, p.name, prop, type);
         const source = describeSource(prop, type);
         if (!p.required && (value === undefined || value === null || value === '')) continue;
-        try {
-          fields.push({ field: p.name, media: await classify(value, { field: p.name, kind: p.media, maxBytes, source }) });
-        } catch (err) {
-          throw toInputError(t, err);
-        }
+        // a MediaError becomes the node's error in runSubmittingNode
+        fields.push({ field: p.name, media: await classify(value, { field: p.name, kind: p.media, maxBytes, source }) });
       }
       return { model: spec.slug, schema, params: parsed.params, fields };
     });

@@ -3,8 +3,7 @@
 // message: build and check everything first (nothing sent on bad input), then submit and pass the
 // message on. The node type supplies only `prepare`.
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
-import type { ClassifiedField } from '../media';
-import { DEFAULT_MAX_MEDIA_MB } from '../media';
+import { DEFAULT_MAX_MEDIA_MB, type ClassifiedField } from '../media';
 import { getConfig } from './config-node';
 import { handleInput } from './input-handling';
 import { scrubSecret, toInputError, usableConfig } from './input-errors';
